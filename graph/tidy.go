@@ -1,0 +1,122 @@
+package graph
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/verify"
+)
+
+// A SumEdit is one line go mod tidy would add to or remove from go.sum.
+type SumEdit struct {
+	Add bool // the line would be added; otherwise it would be removed
+	// Line is the 1-based line removed, or for an added line the line of
+	// the current file before which it would go (clamped to the last line;
+	// 0 when go.sum is empty or absent).
+	Line int
+	Text string // the go.sum line, without its newline
+}
+
+// TidyDiff runs "go mod tidy -diff" in the module directory moddir and
+// returns the go.sum lines it would add or remove. sumLines is the number of
+// lines go.sum has now, for clamping insertion points. Changes tidy would
+// make to go.mod are not returned.
+func (g *Go) TidyDiff(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
+	out, err := g.Run(ctx, moddir, "mod", "tidy", "-diff")
+	if err != nil {
+		// tidy -diff exits 1 when there is a diff; that is an answer, not a failure.
+		var ge *gocmd.Error
+		if !errors.As(err, &ge) || ge.ExitCode != 1 || !bytes.HasPrefix(out, []byte("diff ")) {
+			return nil, err
+		}
+	}
+	return parseTidyDiff(out, sumLines)
+}
+
+// parseTidyDiff reads the go.sum section of go mod tidy -diff's unified diff.
+func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
+	var edits []SumEdit
+	inSum := false
+	old := 0 // line number in the current go.sum of the next context or removed line
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "diff "):
+			f := strings.Fields(line)
+			inSum = len(f) == 3 && filepath.Base(f[1]) == "go.sum"
+		case !inSum, strings.HasPrefix(line, "--- "), strings.HasPrefix(line, "+++ "):
+		case strings.HasPrefix(line, "@@ "):
+			start, count, err := parseHunkOld(line)
+			if err != nil {
+				return nil, err
+			}
+			old = start
+			if count == 0 {
+				old = start + 1 // an empty old range names the line it follows
+			}
+		case strings.HasPrefix(line, "-"):
+			edits = append(edits, SumEdit{Line: old, Text: line[1:]})
+			old++
+		case strings.HasPrefix(line, "+"):
+			at := min(old, sumLines)
+			edits = append(edits, SumEdit{Add: true, Line: at, Text: line[1:]})
+		case strings.HasPrefix(line, " "):
+			old++
+		}
+	}
+	return edits, sc.Err()
+}
+
+// parseHunkOld parses the old range "-a,b" of a hunk header "@@ -a,b +c,d @@".
+func parseHunkOld(h string) (start, count int, err error) {
+	f := strings.Fields(h)
+	if len(f) < 3 || !strings.HasPrefix(f[1], "-") {
+		return 0, 0, fmt.Errorf("go mod tidy -diff: malformed hunk header %q", h)
+	}
+	a, b, ok := strings.Cut(f[1][1:], ",")
+	if !ok {
+		b = "1"
+	}
+	start, err1 := strconv.Atoi(a)
+	count, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("go mod tidy -diff: malformed hunk header %q", h)
+	}
+	return start, count, nil
+}
+
+// TidyFindings turns tidy's go.sum edits into gosum-missing and gosum-unused
+// findings on the go.sum file named file.
+func TidyFindings(file string, edits []SumEdit) []verify.Finding {
+	var out []verify.Finding
+	for _, e := range edits {
+		var fd verify.Finding
+		f := strings.Fields(e.Text)
+		if e.Add {
+			fd = verify.NewFinding(verify.RuleGoSumMissing, file, e.Line,
+				"missing go.sum entry %q: the go command refuses to build without it; run go mod tidy", e.Text)
+			if len(f) == 3 {
+				fd.Want = f[2]
+			}
+		} else {
+			fd = verify.NewFinding(verify.RuleGoSumUnused, file, e.Line, "go mod tidy would remove this line")
+			if len(f) == 3 {
+				fd.Got = f[2]
+			}
+		}
+		if len(f) >= 2 {
+			fd.Module, fd.Version = f[0], strings.TrimSuffix(f[1], "/go.mod")
+		}
+		out = append(out, fd)
+	}
+	return out
+}

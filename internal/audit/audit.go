@@ -1,0 +1,287 @@
+// Package audit runs every modseal check on a module or workspace and
+// collects the findings into one result.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/verify"
+)
+
+// Options configure an audit.
+type Options struct {
+	Dir      string   // module or workspace directory
+	Environ  []string // environment for the go command
+	Offline  bool
+	CacheDir string
+	GoBin    string
+	Skip     map[string]bool // rule ids to leave out
+}
+
+// A Skipped check could not run (or is not built yet); it is never a pass.
+type Skipped struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
+// Result is what an audit found.
+type Result struct {
+	Dir         string
+	Module      string // main module path, or the workspace's modules joined by ","
+	Findings    []verify.Finding
+	Skipped     []Skipped
+	Modules     int // modules in the build list, main modules excluded
+	Verified    int // modules whose hashes were recomputed and matched
+	GraphDigest string
+}
+
+// An OpError is an operational failure: the audit could not be done.
+type OpError struct{ Err error }
+
+func (e *OpError) Error() string { return e.Err.Error() }
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Checks that the go command answers, with the rules they report.
+var (
+	checkTidy  = []string{verify.RuleGoSumMissing, verify.RuleGoSumUnused}
+	checksTodo = []Skipped{
+		{"hash", "hash-mismatch, cache-tampered and vendor checks are not built yet in this version of modseal"},
+		{"sumdb", "checksum database, retracted, deprecated and pseudo-version origin checks are not built yet in this version of modseal"},
+	}
+)
+
+// moduleFiles is one module of the audit: its directory relative to Dir.
+type moduleFiles struct {
+	rel      string // "." or a slash path relative to Dir
+	sumLines int
+}
+
+// Run audits the module or workspace in opts.Dir.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	dir := opts.Dir
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, &OpError{fmt.Errorf("%v", err)}
+	}
+	if !fi.IsDir() {
+		return nil, &OpError{fmt.Errorf("%s is not a directory", dir)}
+	}
+	g := &graph.Go{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin}
+	env, err := g.Env(ctx)
+	if err != nil {
+		return nil, &OpError{fmt.Errorf("cannot ask the go command about %s: %v", dir, err)}
+	}
+	res := &Result{Dir: dir}
+	var mods []moduleFiles
+
+	if env.GOWORK != "" && env.GOWORK != "off" {
+		rel := relTo(dir, filepath.Dir(env.GOWORK))
+		data, err := os.ReadFile(env.GOWORK)
+		if err != nil {
+			return nil, &OpError{err}
+		}
+		name := joinRel(rel, filepath.Base(env.GOWORK))
+		wf, fs := verify.CheckWorkFile(name, data)
+		res.Findings = append(res.Findings, fs...)
+		if wf == nil {
+			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
+		} else {
+			for _, u := range wf.Use {
+				r := joinRel(rel, filepath.ToSlash(u.Path))
+				if filepath.IsAbs(u.Path) {
+					r = relTo(dir, u.Path)
+				}
+				mods = append(mods, moduleFiles{rel: r})
+			}
+		}
+		if _, err := readSum(res, dir, joinRel(rel, "go.work.sum")); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &OpError{fmt.Errorf("%s has no go.mod: it is not a Go module (run modseal in a module directory, or go mod init first)", dir)}
+			}
+			return nil, &OpError{err}
+		}
+		mods = append(mods, moduleFiles{rel: "."})
+	}
+
+	var paths []string
+	for i := range mods {
+		m := &mods[i]
+		name := joinRel(m.rel, "go.mod")
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, &OpError{err}
+		}
+		mf, fs := verify.CheckModFile(name, data)
+		res.Findings = append(res.Findings, fs...)
+		if mf != nil && mf.Module != nil {
+			paths = append(paths, mf.Module.Mod.Path)
+		}
+		if m.sumLines, err = readSum(res, dir, joinRel(m.rel, "go.sum")); err != nil {
+			return nil, err
+		}
+	}
+	res.Module = strings.Join(paths, ",")
+	fileErrors := hasErrors(res.Findings)
+
+	// The go command's checks, concurrently: they only read.
+	var mu sync.Mutex
+	var opErr error
+	fail := func(check string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, graph.ErrOffline):
+			res.Skipped = append(res.Skipped, Skipped{check, err.Error()})
+		case fileErrors:
+			res.Skipped = append(res.Skipped, Skipped{check, "the go command refused the files with the errors reported: " + firstLine(err)})
+		case opErr == nil:
+			opErr = &OpError{err}
+		}
+	}
+	var wg sync.WaitGroup
+	if !allSkipped(opts.Skip, checkTidy) {
+		for _, m := range mods {
+			wg.Go(func() {
+				edits, err := g.TidyDiff(ctx, filepath.Join(dir, filepath.FromSlash(m.rel)), m.sumLines)
+				if err != nil {
+					fail("tidy", err)
+					return
+				}
+				fs := graph.TidyFindings(joinRel(m.rel, "go.sum"), edits)
+				mu.Lock()
+				res.Findings = append(res.Findings, fs...)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Go(func() {
+		list, err := g.BuildList(ctx)
+		if err != nil {
+			fail("build-list", err)
+			return
+		}
+		n := 0
+		for _, m := range list {
+			if !m.Main {
+				n++
+			}
+		}
+		mu.Lock()
+		res.Modules = n
+		mu.Unlock()
+	})
+	wg.Go(func() {
+		edges, err := g.Edges(ctx)
+		if err != nil {
+			fail("graph", err)
+			return
+		}
+		d := graph.Digest(edges)
+		mu.Lock()
+		res.GraphDigest = d
+		mu.Unlock()
+	})
+	wg.Wait()
+	if opErr != nil {
+		return nil, opErr
+	}
+	res.Skipped = append(res.Skipped, checksTodo...)
+
+	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })
+	Sort(res.Findings)
+	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.Check, b.Check) })
+	return res, nil
+}
+
+// readSum parses the go.sum-format file name (relative to dir) if it exists
+// and returns its number of lines.
+func readSum(res *Result, dir, name string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, &OpError{err}
+	}
+	_, fs := verify.ParseSum(name, data)
+	res.Findings = append(res.Findings, fs...)
+	n := strings.Count(string(data), "\n")
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n, nil
+}
+
+// Sort orders findings by file, line, rule and message: the report order.
+func Sort(fs []verify.Finding) {
+	slices.SortStableFunc(fs, func(a, b verify.Finding) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+}
+
+func hasErrors(fs []verify.Finding) bool {
+	for _, f := range fs {
+		if f.Severity == verify.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func allSkipped(skip map[string]bool, rules []string) bool {
+	for _, r := range rules {
+		if !skip[r] {
+			return false
+		}
+	}
+	return true
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// relTo returns target relative to base, slash-separated ("." if equal).
+func relTo(base, target string) string {
+	ab, err1 := filepath.Abs(base)
+	at, err2 := filepath.Abs(target)
+	if err1 != nil || err2 != nil {
+		return filepath.ToSlash(target)
+	}
+	r, err := filepath.Rel(ab, at)
+	if err != nil {
+		return filepath.ToSlash(at)
+	}
+	return filepath.ToSlash(r)
+}
+
+// joinRel joins slash paths, dropping a leading ".".
+func joinRel(dir, name string) string {
+	if dir == "." || dir == "" {
+		return strings.TrimPrefix(name, "./")
+	}
+	return strings.TrimPrefix(dir+"/"+strings.TrimPrefix(name, "./"), "./")
+}

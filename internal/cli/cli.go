@@ -1,0 +1,376 @@
+// Package cli is modseal's command line: flags, subcommands and exit codes.
+// Everything runs behind Main, so tests call it in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/modseal/modseal/internal/audit"
+	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/verify"
+)
+
+// Exit statuses, as the contract fixes them for every format.
+const (
+	ExitOK       = 0 // no finding at or above --fail-on
+	ExitFindings = 1 // at least one finding at or above --fail-on
+	ExitFailure  = 2 // usage error or operational failure
+)
+
+// Set with -ldflags "-X github.com/modseal/modseal/internal/cli.version=... -X ...commit=...".
+var (
+	version = ""
+	commit  = ""
+)
+
+const devVersion = "v0.1.0-dev"
+
+// exitError is an error with the exit status it causes.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) ExitCode() int { return e.code }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{ExitFailure, fmt.Errorf(format, args...)}
+}
+
+// env is the process environment given to Main.
+type env []string
+
+func (e env) get(key string) string { return gocmd.Getenv(e, key) }
+
+// Main runs modseal with args (without the program name) and returns the exit status.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	err := run(ctx, args, stdin, stdout, stderr, env(environ))
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err == errFindings {
+			return ee.code
+		}
+		if ee.err != flag.ErrHelp {
+			fmt.Fprintf(stderr, "modseal: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "modseal: %v\n", err)
+	return ExitFailure
+}
+
+var errFindings = errors.New("findings at or above --fail-on")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, e env) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{ExitFailure, flag.ErrHelp}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr, e)
+	case "hash":
+		return runHash(ctx, rest, stdout, stderr, e)
+	case "version":
+		return runVersion(rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			if h, ok := commandHelp[rest[0]]; ok {
+				fmt.Fprint(stdout, h)
+				return nil
+			}
+			return usageErr("unknown command %q: run 'modseal help'", rest[0])
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "snapshot", "diff", "hook":
+		return &exitError{ExitFailure, fmt.Errorf("%s is not built yet in this version of modseal (%s)", cmd, versionString())}
+	}
+	return usageErr("unknown command %q: run 'modseal help'", cmd)
+}
+
+const usage = `modseal verifies the integrity of a Go module's dependencies.
+
+Usage:
+
+	modseal audit [flags] [DIR]    check go.mod, go.sum and go.work in DIR (default .)
+	modseal hash [flags] TARGET    print the h1 hash of a module zip, module directory or go.mod file
+	modseal version                print version, commit and Go version
+	modseal help [command]         show help
+
+Run 'modseal help audit' for the audit flags. Exit status: 0 no findings at or
+above --fail-on, 1 findings, 2 usage error or operational failure.
+`
+
+var commandHelp = map[string]string{
+	"audit": `usage: modseal audit [flags] [DIR]
+
+Audit checks the module (or go.work workspace) in DIR: go.mod and go.sum
+syntax, module paths and versions, and go.sum completeness with the go command
+as the oracle. Flags:
+
+	--format text|json   output format (default text)
+	--output FILE        write the report to FILE instead of standard output
+	--fail-on LEVEL      error|warning|note|never: exit 1 at or above LEVEL (default error)
+	--skip RULE[,RULE]   leave out findings of these rules
+	--offline            no network: the go command gets GOPROXY=off
+	--cache-dir DIR      modseal's cache (default $XDG_CACHE_HOME/modseal)
+	--jobs N             parallel work (default GOMAXPROCS)
+	--progress MODE      auto|always|never (default auto)
+	--no-color           no colour (also NO_COLOR=1)
+`,
+	"hash": `usage: modseal hash [--module PATH@VERSION] TARGET
+
+Hash prints the h1 hash of TARGET as go.sum records it:
+	a module zip (PATH@VERSION/ entries)   PATH VERSION h1:...
+	an extracted module directory          PATH VERSION h1:...
+	a go.mod file                          h1:... FILE (or PATH VERSION/go.mod h1:... with --module)
+A directory inside the module cache names its module; elsewhere give --module.
+`,
+	"version": "usage: modseal version\n",
+}
+
+// commonFlags are the flags audit (and later snapshot and diff) share.
+type commonFlags struct {
+	format, output, failOn, progress, cacheDir, skip string
+	offline, noColor                                bool
+	jobs                                            int
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.format, "format", "text", "output `format`: "+strings.Join(report.Formats, "|"))
+	fs.StringVar(&c.output, "output", "", "write the report to `FILE`")
+	fs.StringVar(&c.failOn, "fail-on", "error", "exit 1 on findings at or above `level`: error|warning|note|never")
+	fs.StringVar(&c.skip, "skip", "", "comma-separated rule ids to leave out")
+	fs.BoolVar(&c.offline, "offline", false, "no network: the go command gets GOPROXY=off")
+	fs.StringVar(&c.cacheDir, "cache-dir", "", "modseal's cache `dir`")
+	fs.IntVar(&c.jobs, "jobs", runtime.GOMAXPROCS(0), "parallel work")
+	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr: auto|always|never")
+	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output")
+}
+
+// parseArgs parses flags that may stand before or after positional arguments.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("modseal "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, commandHelp[name])
+	}
+	return fs
+}
+
+func flagErr(err error) error {
+	if err == flag.ErrHelp {
+		return &exitError{ExitFailure, flag.ErrHelp}
+	}
+	return usageErr("%v", err)
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
+	fs := newFlagSet("audit", stderr)
+	var c commonFlags
+	c.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return flagErr(err)
+	}
+	if len(pos) > 1 {
+		return usageErr("audit takes one directory, got %d arguments: %s", len(pos), strings.Join(pos, " "))
+	}
+	dir := "."
+	if len(pos) == 1 {
+		dir = filepath.Clean(pos[0])
+	}
+	failRank, err := failOnRank(c.failOn)
+	if err != nil {
+		return err
+	}
+	skip, err := parseSkip(c.skip)
+	if err != nil {
+		return err
+	}
+	if c.jobs < 1 {
+		return usageErr("--jobs must be at least 1, got %d", c.jobs)
+	}
+	switch c.progress {
+	case "auto", "always", "never":
+	default:
+		return usageErr("--progress must be auto, always or never, got %q", c.progress)
+	}
+	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
+	h, err := report.NewHandler(c.format, color)
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	cacheDir, err := resolveCacheDir(c.cacheDir, e)
+	if err != nil {
+		return err
+	}
+
+	res, err := audit.Run(ctx, audit.Options{
+		Dir:      dir,
+		Environ:  e,
+		Offline:  c.offline,
+		CacheDir: cacheDir,
+		Skip:     skip,
+	})
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	rep := report.New(versionString(), res)
+	if err := writeReport(h, rep, c.output, stdout); err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	for _, f := range rep.Findings {
+		if f.Severity.Rank() >= failRank {
+			return &exitError{ExitFindings, errFindings}
+		}
+	}
+	return nil
+}
+
+// failOnRank maps --fail-on to the lowest severity rank that fails the run.
+func failOnRank(s string) (int, error) {
+	switch s {
+	case "never":
+		return 99, nil
+	case string(verify.SeverityError), string(verify.SeverityWarning), string(verify.SeverityNote):
+		return verify.Severity(s).Rank(), nil
+	}
+	return 0, usageErr("--fail-on must be error, warning, note or never, got %q", s)
+}
+
+func parseSkip(s string) (map[string]bool, error) {
+	skip := make(map[string]bool)
+	for _, id := range strings.Split(s, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if _, ok := verify.LookupRule(id); !ok {
+			return nil, usageErr("--skip: unknown rule %q (the rule ids are listed in 'go doc github.com/modseal/modseal/cmd/modseal')", id)
+		}
+		skip[id] = true
+	}
+	return skip, nil
+}
+
+// resolveCacheDir returns --cache-dir, or $XDG_CACHE_HOME/modseal, or the
+// user cache directory's modseal folder.
+func resolveCacheDir(flagValue string, e env) (string, error) {
+	if flagValue != "" {
+		return filepath.Abs(flagValue)
+	}
+	if x := e.get("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "modseal"), nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", &exitError{ExitFailure, fmt.Errorf("no cache directory: %v; pass --cache-dir", err)}
+	}
+	return filepath.Join(d, "modseal"), nil
+}
+
+// writeReport renders rep to stdout, or atomically to file.
+func writeReport(h report.Handler, rep *report.Report, file string, stdout io.Writer) error {
+	if file == "" {
+		return h.Write(stdout, rep)
+	}
+	return writeFileAtomic(file, func(w io.Writer) error { return h.Write(w, rep) })
+}
+
+// writeFileAtomic writes a file through a temporary file in the same
+// directory and a rename, so the file is never seen half written.
+func writeFileAtomic(file string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return devVersion
+}
+
+func commitString() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageErr("version takes no arguments")
+	}
+	fmt.Fprintf(stdout, "modseal %s\ncommit %s\n%s %s/%s\n", versionString(), commitString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}

@@ -1,0 +1,91 @@
+// Package report renders an audit's findings. One Report model, one handler
+// per output format, each in its own file.
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/modseal/modseal/internal/audit"
+	"github.com/modseal/modseal/verify"
+)
+
+// Schema is the JSON report's schema id.
+const Schema = "modseal/report/v1"
+
+// A Report is everything a handler renders.
+type Report struct {
+	Schema      string           `json:"schema"`
+	Tool        Tool             `json:"tool"`
+	Dir         string           `json:"dir"`
+	Module      string           `json:"module"`
+	Findings    []verify.Finding `json:"findings"`
+	Skipped     []audit.Skipped  `json:"skipped"`
+	Summary     Summary          `json:"summary"`
+	GraphDigest string           `json:"graph_digest,omitempty"`
+}
+
+// Tool names the program that made the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary counts the findings by severity.
+type Summary struct {
+	Modules  int `json:"modules"`
+	Verified int `json:"verified"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Notes    int `json:"notes"`
+}
+
+// New builds the report of an audit result.
+func New(version string, res *audit.Result) *Report {
+	r := &Report{
+		Schema:      Schema,
+		Tool:        Tool{Name: "modseal", Version: version},
+		Dir:         res.Dir,
+		Module:      res.Module,
+		Findings:    res.Findings,
+		Skipped:     res.Skipped,
+		GraphDigest: res.GraphDigest,
+		Summary:     Summary{Modules: res.Modules, Verified: res.Verified},
+	}
+	if r.Findings == nil {
+		r.Findings = []verify.Finding{}
+	}
+	if r.Skipped == nil {
+		r.Skipped = []audit.Skipped{}
+	}
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case verify.SeverityError:
+			r.Summary.Errors++
+		case verify.SeverityWarning:
+			r.Summary.Warnings++
+		case verify.SeverityNote:
+			r.Summary.Notes++
+		}
+	}
+	return r
+}
+
+// A Handler writes a report in one format.
+type Handler interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// Formats lists the output formats, for flag help and validation.
+var Formats = []string{"text", "json"}
+
+// NewHandler returns the handler for format. color applies to text only.
+func NewHandler(format string, color bool) (Handler, error) {
+	switch format {
+	case "text":
+		return &Text{Color: color}, nil
+	case "json":
+		return JSON{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want one of %v)", format, Formats)
+}

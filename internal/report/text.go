@@ -1,0 +1,88 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/modseal/modseal/verify"
+)
+
+// Text writes findings for a person at a terminal: "file:line: rule: message",
+// grouped by file (the findings arrive sorted), then the skipped checks and a
+// one-line summary.
+type Text struct {
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+)
+
+func (t *Text) paint(code, s string) string {
+	if !t.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t *Text) Write(w io.Writer, r *Report) error {
+	bw := bufio.NewWriter(w)
+	prevFile := ""
+	for i, f := range r.Findings {
+		if i > 0 && f.File != prevFile {
+			fmt.Fprintln(bw)
+		}
+		prevFile = f.File
+		loc := f.File
+		if loc == "" {
+			loc = "modseal"
+		}
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", loc, f.Line)
+		}
+		rule := f.Rule
+		switch f.Severity {
+		case verify.SeverityError:
+			rule = t.paint(ansiRed+ansiBold, rule)
+		case verify.SeverityWarning:
+			rule = t.paint(ansiYellow, rule) + " (warning)"
+		case verify.SeverityNote:
+			rule = t.paint(ansiCyan, rule) + " (note)"
+		}
+		fmt.Fprintf(bw, "%s: %s: %s\n", t.paint(ansiBold, loc), rule, f.Message)
+		if f.Got != "" {
+			fmt.Fprintf(bw, "\thave %s\n", f.Got)
+		}
+		if f.Want != "" {
+			fmt.Fprintf(bw, "\twant %s\n", f.Want)
+		}
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(bw, "%s %s: %s\n", t.paint(ansiDim, "skipped"), s.Check, s.Reason)
+	}
+	s := r.Summary
+	fmt.Fprintf(bw, "modseal: %s, %s, %s in %s (%d of them hash-verified)",
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"),
+		plural(s.Modules, "module"), s.Verified)
+	if n := len(r.Skipped); n > 0 {
+		fmt.Fprintf(bw, "; %s skipped", plural(n, "check"))
+	}
+	fmt.Fprintln(bw)
+	return bw.Flush()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

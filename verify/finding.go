@@ -1,0 +1,69 @@
+// Package verify holds modseal's integrity checks of go.mod, go.sum and
+// go.work files and the Finding type every check reports.
+//
+// The checks follow the go command and golang.org/x/mod exactly: versions and
+// paths are judged by golang.org/x/mod/module, go.mod files are parsed by
+// golang.org/x/mod/modfile in strict mode, and go.sum lines are read the way
+// cmd/go reads them (whitespace-separated fields, CRLF and a missing final
+// newline accepted).
+package verify
+
+import "fmt"
+
+// Severity orders findings: error > warning > note.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityNote    Severity = "note"
+)
+
+// Rank orders severities: note 1, warning 2, error 3, anything else 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityNote:
+		return 1
+	}
+	return 0
+}
+
+// A Finding is one problem found by a check.
+// File is slash-separated and relative to the audited directory; Line is
+// 1-based, 0 when the finding has no line.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Module   string   `json:"module,omitempty"`
+	Version  string   `json:"version,omitempty"`
+	File     string   `json:"file,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Want     string   `json:"want,omitempty"`
+	Got      string   `json:"got,omitempty"`
+}
+
+// String formats f as "file:line: rule: message".
+func (f Finding) String() string {
+	switch {
+	case f.File != "" && f.Line > 0:
+		return fmt.Sprintf("%s:%d: %s: %s", f.File, f.Line, f.Rule, f.Message)
+	case f.File != "":
+		return fmt.Sprintf("%s: %s: %s", f.File, f.Rule, f.Message)
+	}
+	return fmt.Sprintf("%s: %s", f.Rule, f.Message)
+}
+
+// NewFinding returns a finding of the given rule at file:line with the rule's
+// severity. It panics if rule is not one of Rules: rule ids are constants.
+func NewFinding(rule, file string, line int, format string, args ...any) Finding {
+	r, ok := LookupRule(rule)
+	if !ok {
+		panic("verify: unknown rule " + rule)
+	}
+	return Finding{Rule: rule, Severity: r.Severity, File: file, Line: line, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,253 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/mod/module"
+)
+
+// A SumLine is one well-formed line of a go.sum file.
+type SumLine struct {
+	Line    int    // 1-based line number
+	Path    string // module path
+	Version string // version, with a "/go.mod" suffix for go.mod hashes
+	Hash    string // "alg:value", e.g. "h1:..."
+}
+
+// GoMod reports whether l is the hash of a go.mod file (version ends in "/go.mod").
+func (l SumLine) GoMod() bool { return strings.HasSuffix(l.Version, goModSuffix) }
+
+// Module returns the module version l is about, without the "/go.mod" suffix.
+func (l SumLine) Module() module.Version {
+	return module.Version{Path: l.Path, Version: strings.TrimSuffix(l.Version, goModSuffix)}
+}
+
+// A SumFile is a parsed go.sum (or go.work.sum) file.
+type SumFile struct {
+	Name  string    // the name findings carry (relative to the audited directory)
+	Lines []SumLine // well-formed lines in file order; malformed lines are left out
+}
+
+// Lookup returns the hashes go.sum holds for path at version (version may end
+// in "/go.mod"), in file order.
+func (f *SumFile) Lookup(path, version string) []SumLine {
+	var out []SumLine
+	for _, l := range f.Lines {
+		if l.Path == path && l.Version == version {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+const (
+	goModSuffix = "/go.mod"
+	// emptyGoModHash is the hash of an empty go.mod file, written by an old
+	// bug; cmd/go drops such lines silently and so does ParseSum.
+	emptyGoModHash = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY="
+	// maxSyntaxFindings bounds the gosum-syntax findings of one file, so a
+	// file of binary garbage gives a readable report rather than one finding
+	// per line.
+	maxSyntaxFindings = 50
+)
+
+// ParseSum parses a go.sum or go.work.sum file the way the go command does
+// and checks each line: gosum-syntax, gosum-unknown-algorithm,
+// gosum-duplicate, gosum-conflict and gosum-merge-conflict. name is the file
+// name the findings carry. Every well-formed line is returned, including
+// duplicated and conflicting ones.
+//
+// Like cmd/go, ParseSum splits lines at '\n' and fields at white space, so
+// CRLF line endings and a missing final newline are accepted, and blank lines
+// are skipped.
+func ParseSum(name string, data []byte) (*SumFile, []Finding) {
+	var findings []Finding
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte{'\n'})
+		return &SumFile{Name: name}, []Finding{NewFinding(RuleGoSumSyntax, name, line,
+			"%s is not a text file (NUL byte at line %d); restore it from version control or run go mod tidy", name, line)}
+	}
+	// One conversion for the whole file: every field is a substring of s,
+	// so parsing allocates per file, not per line.
+	s := string(data)
+	f := &SumFile{Name: name, Lines: make([]SumLine, 0, bytes.Count(data, []byte{'\n'})+1)}
+	type key struct{ path, version, alg string }
+	seen := make(map[key]int, cap(f.Lines)) // index into f.Lines
+	syntaxErrors := 0
+	syntax := func(line int, mod, format string, args ...any) {
+		syntaxErrors++
+		if syntaxErrors <= maxSyntaxFindings {
+			fd := NewFinding(RuleGoSumSyntax, name, line, format, args...)
+			fd.Module = mod
+			findings = append(findings, fd)
+		}
+	}
+
+	var fields [3]string
+	for lineno := 1; len(s) > 0; lineno++ {
+		var line string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			line, s = s, ""
+		}
+		if isConflictMarker(line) {
+			findings = append(findings, NewFinding(RuleGoSumMergeConflict, name, lineno,
+				"git conflict marker %q: resolve the merge, then run go mod tidy", strings.TrimRight(line, "\r")))
+			continue
+		}
+		n := splitFields(line, &fields)
+		if n == 0 {
+			continue
+		}
+		if n != 3 {
+			syntax(lineno, "", "wrong number of fields %d, want 3 (module version hash)", n)
+			continue
+		}
+		path, version, hash := fields[0], fields[1], fields[2]
+		if hash == emptyGoModHash {
+			continue
+		}
+		if err := checkSumModule(path, version); err != nil {
+			syntax(lineno, path, "%v", err)
+			continue
+		}
+		alg, value, ok := strings.Cut(hash, ":")
+		if !ok || alg == "" || value == "" {
+			syntax(lineno, path, "%s@%s: malformed hash %q, want ALG:BASE64 (h1:...)", path, version, hash)
+			continue
+		}
+		if alg == "h1" {
+			if !validH1(value) {
+				syntax(lineno, path, "%s@%s: malformed h1 hash %q: want 44 characters of base64 (a SHA-256 sum)", path, version, hash)
+				continue
+			}
+		} else {
+			fd := NewFinding(RuleGoSumUnknownAlgorithm, name, lineno,
+				"%s@%s: hash algorithm %q is unknown to the go command, which ignores this line", path, version, alg)
+			fd.Module, fd.Version = path, strings.TrimSuffix(version, goModSuffix)
+			findings = append(findings, fd)
+		}
+		sl := SumLine{Line: lineno, Path: path, Version: version, Hash: hash}
+		k := key{path, version, alg}
+		if i, dup := seen[k]; dup {
+			first := f.Lines[i]
+			if first.Hash == hash {
+				fd := NewFinding(RuleGoSumDuplicate, name, lineno, "%s %s: duplicate of line %d", path, version, first.Line)
+				fd.Module, fd.Version = path, strings.TrimSuffix(version, goModSuffix)
+				findings = append(findings, fd)
+			} else {
+				fd := NewFinding(RuleGoSumConflict, name, lineno,
+					"%s %s: two different %s hashes (the other at line %d); one of them is wrong: check both against the checksum database",
+					path, version, alg, first.Line)
+				fd.Module, fd.Version = path, strings.TrimSuffix(version, goModSuffix)
+				fd.Want, fd.Got = first.Hash, hash
+				findings = append(findings, fd)
+			}
+		} else {
+			seen[k] = len(f.Lines)
+		}
+		f.Lines = append(f.Lines, sl)
+	}
+	if syntaxErrors > maxSyntaxFindings {
+		findings = append(findings, NewFinding(RuleGoSumSyntax, name, 0,
+			"%d more malformed lines not listed; is %s a go.sum file?", syntaxErrors-maxSyntaxFindings, name))
+	}
+	return f, findings
+}
+
+// checkSumModule checks the module path and version fields of a go.sum line.
+func checkSumModule(path, version string) error {
+	v := strings.TrimSuffix(version, goModSuffix)
+	if err := module.CheckPath(path); err != nil {
+		return err
+	}
+	if module.CanonicalVersion(v) != v {
+		return fmt.Errorf("%s: version %q is not canonical semver", path, version)
+	}
+	if err := module.Check(path, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// isConflictMarker reports whether line is a git merge conflict marker.
+func isConflictMarker(line string) bool {
+	if len(line) < 7 {
+		return false
+	}
+	switch line[:7] {
+	case "<<<<<<<", ">>>>>>>", "|||||||":
+		return len(line) == 7 || line[7] == ' ' || line[7] == '\r' || line[7] == '\t'
+	case "=======":
+		return strings.TrimRight(line, "\r") == "======="
+	}
+	return false
+}
+
+// splitFields stores up to three white-space separated fields of line in
+// fields and returns how many fields line has. It splits exactly as
+// strings.Fields does (cmd/go uses that), without allocating for ASCII lines.
+func splitFields(line string, fields *[3]string) int {
+	for i := 0; i < len(line); i++ {
+		if line[i] >= utf8.RuneSelf {
+			all := strings.Fields(line)
+			copy(fields[:], all)
+			return len(all)
+		}
+	}
+	n := 0
+	for i := 0; i < len(line); {
+		for i < len(line) && asciiSpace[line[i]] {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		start := i
+		for i < len(line) && !asciiSpace[line[i]] {
+			i++
+		}
+		if n < len(fields) {
+			fields[n] = line[start:i]
+		}
+		n++
+	}
+	return n
+}
+
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// validH1 reports whether value is the canonical standard base64 encoding of
+// a 32-byte SHA-256 sum: 43 alphabet characters and one '=' of padding, with
+// the two unused low bits of the last character zero.
+func validH1(value string) bool {
+	if len(value) != 44 || value[43] != '=' {
+		return false
+	}
+	for i := 0; i < 43; i++ {
+		if b64index(value[i]) < 0 {
+			return false
+		}
+	}
+	return b64index(value[42])&3 == 0
+}
+
+func b64index(c byte) int {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return int(c - 'A')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 26
+	case '0' <= c && c <= '9':
+		return int(c-'0') + 52
+	case c == '+':
+		return 62
+	case c == '/':
+		return 63
+	}
+	return -1
+}
