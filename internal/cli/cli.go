@@ -148,8 +148,8 @@ A directory inside the module cache names its module; elsewhere give --module.
 // commonFlags are the flags audit (and later snapshot and diff) share.
 type commonFlags struct {
 	format, output, failOn, progress, cacheDir, skip string
-	offline, noColor                                bool
-	jobs                                            int
+	offline, noColor                                 bool
+	jobs                                             int
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
