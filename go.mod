@@ -3,3 +3,8 @@ module github.com/modseal/modseal
 go 1.26.0
 
 require golang.org/x/mod v0.43.0
+
+require (
+	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/tools v0.52.0 // indirect
+)

@@ -3,12 +3,11 @@
 // add or drop. The go command is the authority on module semantics; this
 // package never re-implements minimal version selection.
 //
-// Every go command runs read-only: -mod=readonly (unless the user chose
-// -mod=vendor), and first with GOPROXY=off against the user's module cache,
-// which it then only reads. When that fails because a module is missing from
-// the cache, the command runs again with GOMODCACHE set to modseal's own
-// cache, the user's cache as the first (file://) proxy and the user's GOPROXY
-// after it, so downloads never land in the user's module cache.
+// Every go command runs read-only on the user's files: GOFLAGS gets
+// -mod=readonly (unless the user chose -mod=vendor), and GOMODCACHE is
+// modseal's own cache. The user's module cache is only read, as a file://
+// proxy in front of the user's GOPROXY, so the go command never writes
+// there: not even the lock files it creates for a module it looks up.
 package graph
 
 import (
@@ -52,18 +51,17 @@ type Go struct {
 	envOnce sync.Once
 	env     *Env
 	envErr  error
-
-	mu      sync.Mutex
-	private bool // a command needed a download: use the private cache from now on
 }
 
 // ErrOffline reports that the go command needed the network, which --offline forbids.
-var ErrOffline = errors.New("the go command needs modules that are not in the module cache, and --offline forbids downloading them")
+var ErrOffline = errors.New("the go command needs modules that are neither in modseal's cache nor in the user's module cache, and --offline forbids downloading them")
 
 // Env returns the go command's view of the environment ("go env -json", once).
+// It runs with GOTOOLCHAIN=local so that asking never downloads a toolchain;
+// GOTOOLCHAIN in the result is therefore not the user's setting.
 func (g *Go) Env(ctx context.Context) (*Env, error) {
 	g.envOnce.Do(func() {
-		c := gocmd.Cmd{Go: g.GoBin, Env: g.Environ}
+		c := gocmd.Cmd{Go: g.GoBin, Env: gocmd.Setenv(g.Environ, "GOTOOLCHAIN", "local")}
 		out, err := c.Run(ctx, g.Dir, "env", "-json")
 		if err != nil {
 			g.envErr = err
@@ -79,9 +77,9 @@ func (g *Go) Env(ctx context.Context) (*Env, error) {
 	return g.env, g.envErr
 }
 
-// Run runs the go command read-only in dir (g.Dir if empty), as the package
-// comment describes. A go command that exits non-zero returns its stdout
-// with a *gocmd.Error.
+// Run runs the go command in dir (g.Dir if empty) with the environment the
+// package comment describes. A go command that exits non-zero returns its
+// stdout with a *gocmd.Error.
 func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	if dir == "" {
 		dir = g.Dir
@@ -90,28 +88,33 @@ func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	base := readOnlyEnv(g.Environ, env)
-	g.mu.Lock()
-	private := g.private
-	g.mu.Unlock()
-	if !private {
-		c := gocmd.Cmd{Go: g.GoBin, Env: gocmd.Setenv(base, "GOPROXY", "off")}
-		out, err := c.Run(ctx, dir, args...)
-		if err == nil || !lookupDisabled(err) {
-			return out, err
-		}
-		if g.Offline {
-			return out, fmt.Errorf("%w: %v", ErrOffline, err)
-		}
-		if env.GOPROXY == "off" {
-			return out, err
-		}
-		g.mu.Lock()
-		g.private = true
-		g.mu.Unlock()
+	c := gocmd.Cmd{Go: g.GoBin, Env: g.commandEnv(env)}
+	out, err := c.Run(ctx, dir, args...)
+	if err != nil && g.Offline && lookupDisabled(err) {
+		return out, fmt.Errorf("%w: %v", ErrOffline, err)
 	}
-	c := gocmd.Cmd{Go: g.GoBin, Env: privateCacheEnv(base, env, g.CacheDir)}
-	return c.Run(ctx, dir, args...)
+	return out, err
+}
+
+// commandEnv is the environment of every go command modseal runs.
+func (g *Go) commandEnv(env *Env) []string {
+	e := readOnlyEnv(g.Environ, env)
+	e = gocmd.Setenv(e, "GOMODCACHE", filepath.Join(g.CacheDir, "mod"))
+	proxy := env.GOPROXY
+	if g.Offline {
+		proxy = "off"
+		// With no proxy to ask, the go command would contact the checksum
+		// database directly for a module go.sum lacks.
+		e = gocmd.Setenv(e, "GOSUMDB", "off")
+	}
+	if dl := filepath.Join(env.GOMODCACHE, "cache", "download"); env.GOMODCACHE != "" && isDir(dl) {
+		u := url.URL{Scheme: "file", Path: filepath.ToSlash(dl)}
+		proxy = u.String() + "," + proxy
+	}
+	e = gocmd.Setenv(e, "GOPROXY", proxy)
+	// Files the go command writes to a module cache are read-only by
+	// default; -modcacherw lets a user delete modseal's cache with rm -rf.
+	return gocmd.Setenv(e, "GOFLAGS", strings.TrimSpace(gocmd.Getenv(e, "GOFLAGS")+" -modcacherw"))
 }
 
 // lookupDisabled reports whether err is the go command refusing a download
@@ -141,21 +144,6 @@ func readOnlyEnv(environ []string, env *Env) []string {
 		flags = append(flags, "-mod=readonly")
 	}
 	return gocmd.Setenv(environ, "GOFLAGS", strings.Join(flags, " "))
-}
-
-// privateCacheEnv points the go command at modseal's own module cache, with
-// the user's module cache as a read-only file:// proxy in front of GOPROXY.
-func privateCacheEnv(base []string, env *Env, cacheDir string) []string {
-	e := gocmd.Setenv(base, "GOMODCACHE", filepath.Join(cacheDir, "mod"))
-	proxy := env.GOPROXY
-	if dl := filepath.Join(env.GOMODCACHE, "cache", "download"); env.GOMODCACHE != "" && isDir(dl) {
-		u := url.URL{Scheme: "file", Path: filepath.ToSlash(dl)}
-		proxy = u.String() + "," + proxy
-	}
-	e = gocmd.Setenv(e, "GOPROXY", proxy)
-	// Files the go command writes to its module cache are read-only by
-	// default; -modcacherw lets a user delete modseal's cache with rm -rf.
-	return gocmd.Setenv(e, "GOFLAGS", strings.TrimSpace(gocmd.Getenv(e, "GOFLAGS")+" -modcacherw"))
 }
 
 func isDir(p string) bool {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -73,8 +74,47 @@ func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
 			old++
 		}
 	}
-	return edits, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return cancelMoves(edits), nil
 }
+
+// cancelMoves drops a removed line and an added line that hold the same
+// fields: the go command reads go.sum with strings.Fields, so they are the
+// same entry, and the diff shows them only because tidy rewrites the file
+// sorted, with LF line endings.
+func cancelMoves(edits []SumEdit) []SumEdit {
+	removed := make(map[string]int)
+	for _, e := range edits {
+		if !e.Add {
+			removed[fieldsKey(e.Text)]++
+		}
+	}
+	moved := make(map[string]int)
+	for _, e := range edits {
+		if k := fieldsKey(e.Text); e.Add && removed[k] > moved[k] {
+			moved[k]++
+		}
+	}
+	out := edits[:0]
+	dropAdd, dropRemove := maps.Clone(moved), maps.Clone(moved)
+	for _, e := range edits {
+		k := fieldsKey(e.Text)
+		if e.Add && dropAdd[k] > 0 {
+			dropAdd[k]--
+			continue
+		}
+		if !e.Add && dropRemove[k] > 0 {
+			dropRemove[k]--
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func fieldsKey(line string) string { return strings.Join(strings.Fields(line), " ") }
 
 // parseHunkOld parses the old range "-a,b" of a hunk header "@@ -a,b +c,d @@".
 func parseHunkOld(h string) (start, count int, err error) {

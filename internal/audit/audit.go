@@ -134,22 +134,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Module = strings.Join(paths, ",")
-	fileErrors := hasErrors(res.Findings)
-
-	// The go command's checks, concurrently: they only read.
+	// The go command's checks, concurrently: they only read. Whether a
+	// failed go command is an operational failure or the consequence of a
+	// finding is decided once they have all finished.
 	var mu sync.Mutex
-	var opErr error
+	type failure struct {
+		check string
+		err   error
+	}
+	var failures []failure
 	fail := func(check string, err error) {
 		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case errors.Is(err, graph.ErrOffline):
-			res.Skipped = append(res.Skipped, Skipped{check, err.Error()})
-		case fileErrors:
-			res.Skipped = append(res.Skipped, Skipped{check, "the go command refused the files with the errors reported: " + firstLine(err)})
-		case opErr == nil:
-			opErr = &OpError{err}
-		}
+		failures = append(failures, failure{check, err})
+		mu.Unlock()
 	}
 	var wg sync.WaitGroup
 	if !allSkipped(opts.Skip, checkTidy) {
@@ -195,11 +192,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		mu.Unlock()
 	})
 	wg.Wait()
-	if opErr != nil {
-		return nil, opErr
+	findingErrors := hasErrors(res.Findings)
+	for _, f := range failures {
+		switch {
+		case errors.Is(f.err, graph.ErrOffline):
+			res.Skipped = append(res.Skipped, Skipped{f.check, f.err.Error()})
+		case findingErrors, opts.Skip[verify.RuleGoSumMissing] && strings.Contains(f.err.Error(), "missing go.sum entry"):
+			// The go command refuses what the findings already report
+			// (a go.mod or go.sum it cannot use), or what the user chose
+			// not to hear about: not a second, operational failure.
+			res.Skipped = append(res.Skipped, Skipped{f.check, "the go command refused the files with the errors reported: " + firstLine(f.err)})
+		default:
+			return nil, &OpError{f.err}
+		}
 	}
 	res.Skipped = append(res.Skipped, checksTodo...)
 
+	res.Findings = dropRedundantUnused(res.Findings)
 	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })
 	Sort(res.Findings)
 	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.Check, b.Check) })
@@ -238,6 +247,26 @@ func Sort(fs []verify.Finding) {
 			return c
 		}
 		return strings.Compare(a.Message, b.Message)
+	})
+}
+
+// dropRedundantUnused reports a go.sum line once, by its most specific rule:
+// go mod tidy would also remove a duplicate, malformed or non-h1 line, but
+// gosum-duplicate, gosum-syntax and gosum-unknown-algorithm say why.
+func dropRedundantUnused(fs []verify.Finding) []verify.Finding {
+	type loc struct {
+		file string
+		line int
+	}
+	explained := make(map[loc]bool)
+	for _, f := range fs {
+		switch f.Rule {
+		case verify.RuleGoSumDuplicate, verify.RuleGoSumSyntax, verify.RuleGoSumUnknownAlgorithm, verify.RuleGoSumMergeConflict:
+			explained[loc{f.File, f.Line}] = true
+		}
+	}
+	return slices.DeleteFunc(fs, func(f verify.Finding) bool {
+		return f.Rule == verify.RuleGoSumUnused && explained[loc{f.File, f.Line}]
 	})
 }
 

@@ -71,6 +71,16 @@ func New(version string, res *audit.Result) *Report {
 	return r
 }
 
+// skipped reports whether the check named check was skipped.
+func (r *Report) skipped(check string) bool {
+	for _, s := range r.Skipped {
+		if s.Check == check {
+			return true
+		}
+	}
+	return false
+}
+
 // A Handler writes a report in one format.
 type Handler interface {
 	Write(w io.Writer, r *Report) error

@@ -70,9 +70,10 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		fmt.Fprintf(bw, "%s %s: %s\n", t.paint(ansiDim, "skipped"), s.Check, s.Reason)
 	}
 	s := r.Summary
-	fmt.Fprintf(bw, "modseal: %s, %s, %s in %s (%d of them hash-verified)",
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"),
-		plural(s.Modules, "module"), s.Verified)
+	fmt.Fprintf(bw, "modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
+	if !r.skipped("build-list") {
+		fmt.Fprintf(bw, " in %s (%d of them hash-verified)", plural(s.Modules, "module"), s.Verified)
+	}
 	if n := len(r.Skipped); n > 0 {
 		fmt.Fprintf(bw, "; %s skipped", plural(n, "check"))
 	}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/modseal/modseal/internal/cli"
+	"github.com/modseal/modseal/internal/testproxy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (cmp targets) in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"modseal": func() {
+			os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+		},
+	})
+}
+
+var (
+	proxyOnce sync.Once
+	proxyDir  string
+	proxyErr  error
+)
+
+// buildProxy builds the fixture module proxy once per test process.
+func buildProxy(t *testing.T) string {
+	proxyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "modseal-proxy-")
+		if err != nil {
+			proxyErr = err
+			return
+		}
+		mods, err := testproxy.Load("../../testdata/mod")
+		if err != nil {
+			proxyErr = err
+			return
+		}
+		proxyDir, proxyErr = dir, testproxy.Build(dir, mods)
+	})
+	if proxyErr != nil {
+		t.Fatal(proxyErr)
+	}
+	return proxyDir
+}
+
+func goEnv(t *testing.T, key string) string {
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", key, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestScripts runs the scripts in testdata/script against the modseal
+// command, with the go command pointed at the fixture proxy and a fresh
+// module cache per script. No script needs the network.
+func TestScripts(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	proxy := buildProxy(t)
+	gocache := goEnv(t, "GOCACHE")
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *update,
+		Setup: func(e *testscript.Env) error {
+			work := e.WorkDir
+			for k, v := range map[string]string{
+				"GOPROXY":        testproxy.URL(proxy),
+				"PROXY":          proxy,
+				"GOSUMDB":        "off",
+				"GONOSUMDB":      "",
+				"GONOPROXY":      "",
+				"GOPRIVATE":      "",
+				"GOINSECURE":     "",
+				"GOFLAGS":        "-modcacherw",
+				"GOMODCACHE":     filepath.Join(work, "modcache"),
+				"GOPATH":         filepath.Join(work, "gopath"),
+				"GOCACHE":        gocache,
+				"GOTOOLCHAIN":    "local",
+				"GOWORK":         "",
+				"CGO_ENABLED":    "0",
+				"XDG_CACHE_HOME": filepath.Join(work, ".cache"),
+				"HOME":           filepath.Join(work, "home"),
+				"NO_COLOR":       "",
+			} {
+				e.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"gen-gosum": genGoSum,
+			"status":    status,
+		},
+	})
+}
+
+// status N CMD ARGS... runs CMD like exec and fails unless it exits with
+// status N: the contract gives 1 and 2 different meanings.
+func status(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("status: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("status: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// gen-gosum N FILE writes a well-formed go.sum of N lines (N/2 modules).
+func genGoSum(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: gen-gosum N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("gen-gosum: %v", err)
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+		suffix := ""
+		if i%2 == 1 {
+			suffix = "/go.mod"
+		}
+		fmt.Fprintf(&b, "example.com/gen%d v1.0.%d%s h1:%s\n", i/2, i/2, suffix, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o666); err != nil {
+		ts.Fatalf("gen-gosum: %v", err)
+	}
+}
