@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"os"

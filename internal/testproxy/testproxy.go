@@ -31,24 +31,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rogpeppe/go-internal/txtar"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
-	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // A Module is one module version the proxy serves.
 type Module struct {
 	Path, Version string
-	Time      time.Time
-	Sum       string // h1 of the zip
-	GoModSum  string // h1 of the .mod file
-	Mod       []byte // the .mod file
-	Files     []txtar.File
-	Source    string // the fixture file
-	ZipFile   string // the built zip, after Build
-	GoModFile string // the built .mod, after Build
+	Time          time.Time
+	Sum           string // h1 of the zip
+	GoModSum      string // h1 of the .mod file
+	Mod           []byte // the .mod file
+	Files         []txtar.File
+	Source        string // the fixture file
+	ZipFile       string // the built zip, after Build
+	GoModFile     string // the built .mod, after Build
 }
 
 // Load reads every *.txt fixture in dir.
