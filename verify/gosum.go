@@ -141,10 +141,10 @@ func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 				findings = append(findings, fd)
 			} else {
 				fd := NewFinding(RuleGoSumConflict, name, lineno,
-					"%s %s: two different %s hashes (the other at line %d); one of them is wrong: check both against the checksum database",
-					path, version, alg, first.Line)
+					"%s %s: line %d has %s, this line has %s; one of them is wrong: check both against the checksum database",
+					path, version, first.Line, first.Hash, hash)
 				fd.Module, fd.Version = path, strings.TrimSuffix(version, goModSuffix)
-				fd.Want, fd.Got = first.Hash, hash
+				fd.Got = hash
 				findings = append(findings, fd)
 			}
 		} else {

@@ -201,7 +201,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			// The go command refuses what the findings already report
 			// (a go.mod or go.sum it cannot use), or what the user chose
 			// not to hear about: not a second, operational failure.
-			res.Skipped = append(res.Skipped, Skipped{f.check, "the go command refused the files with the errors reported: " + firstLine(f.err)})
+			res.Skipped = append(res.Skipped, Skipped{f.check, "the go command refused the files with the errors reported: " + oneLine(f.err)})
 		default:
 			return nil, &OpError{f.err}
 		}
@@ -288,8 +288,12 @@ func allSkipped(skip map[string]bool, rules []string) bool {
 	return true
 }
 
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
+// oneLine folds a (go command) error message onto one line of bounded length.
+func oneLine(err error) string {
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
 	return s
 }
 

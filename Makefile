@@ -1,0 +1,39 @@
+# The Makefile only wraps go commands; everything also works without make.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 30s
+BENCHCOUNT  ?= 6
+
+.PHONY: all build test lint fuzz bench audit clean
+
+all: lint test
+
+build:
+	$(GO) build -trimpath -o bin/modseal ./cmd/modseal
+
+# The whole test suite: unit tests, script tests of the CLI, the fuzz seed
+# corpora and the hygiene checks of all_test.go, under the race detector.
+test:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Each fuzz target for FUZZTIME (go test runs one -fuzz target at a time).
+fuzz:
+	@for t in $$($(GO) test ./verify -list '^Fuzz' | grep '^Fuzz'); do \
+		echo "fuzz $$t"; \
+		$(GO) test ./verify -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+bench:
+	$(GO) test ./verify -run '^$$' -bench . -benchmem -count $(BENCHCOUNT)
+
+# modseal audits itself.
+audit:
+	$(GO) run ./cmd/modseal audit .
+
+clean:
+	rm -rf bin
