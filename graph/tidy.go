@@ -65,11 +65,16 @@ func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
 				old = start + 1 // an empty old range names the line it follows
 			}
 		case strings.HasPrefix(line, "-"):
-			edits = append(edits, SumEdit{Line: old, Text: line[1:]})
+			// A blank line is no entry: tidy drops it, the go command skips it.
+			if strings.TrimSpace(line[1:]) != "" {
+				edits = append(edits, SumEdit{Line: old, Text: line[1:]})
+			}
 			old++
 		case strings.HasPrefix(line, "+"):
 			at := min(old, sumLines)
-			edits = append(edits, SumEdit{Add: true, Line: at, Text: line[1:]})
+			if strings.TrimSpace(line[1:]) != "" {
+				edits = append(edits, SumEdit{Add: true, Line: at, Text: line[1:]})
+			}
 		case strings.HasPrefix(line, " "):
 			old++
 		}

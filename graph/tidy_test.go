@@ -43,6 +43,12 @@ func TestParseTidyDiff(t *testing.T) {
 			want:     "",
 		},
 		{
+			name:     "blank lines are no entries",
+			diff:     "diff current/go.sum tidy/go.sum\n--- current/go.sum\n+++ tidy/go.sum\n@@ -1,3 +1,2 @@\n a v1 h1:x\n-\n b v1 h1:y\n",
+			sumLines: 3,
+			want:     "",
+		},
+		{
 			name:     "a duplicate: one copy is removed",
 			diff:     "diff current/go.sum tidy/go.sum\n--- current/go.sum\n+++ tidy/go.sum\n@@ -1,2 +1 @@\n a v1 h1:x\n-a v1 h1:x\n",
 			sumLines: 2,

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +111,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"gen-gosum": genGoSum,
 			"status":    status,
+			"zip-edit":  zipEdit,
 		},
 	})
 }
@@ -132,6 +136,50 @@ func status(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// zip-edit ZIP NAME CONTENT rewrites the zip with the file NAME (the path
+// inside the zip) replaced by CONTENT, or added if it is not there: a valid
+// module zip with another hash.
+func zipEdit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: zip-edit ZIP NAME CONTENT")
+	}
+	file, name, content := ts.MkAbs(args[0]), args[1], args[2]
+	r, err := zip.OpenReader(file)
+	if err != nil {
+		ts.Fatalf("zip-edit: %v", err)
+	}
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	found := false
+	for _, f := range r.File {
+		dst, err := w.Create(f.Name)
+		if err != nil {
+			ts.Fatalf("zip-edit: %v", err)
+		}
+		if f.Name == name {
+			found = true
+			dst.Write([]byte(content))
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			ts.Fatalf("zip-edit: %v", err)
+		}
+		io.Copy(dst, rc)
+		rc.Close()
+	}
+	if !found {
+		dst, _ := w.Create(name)
+		dst.Write([]byte(content))
+	}
+	w.Close()
+	r.Close()
+	os.Chmod(file, 0o666)
+	if err := os.WriteFile(file, buf.Bytes(), 0o666); err != nil {
+		ts.Fatalf("zip-edit: %v", err)
 	}
 }
 

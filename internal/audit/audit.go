@@ -25,6 +25,11 @@ type Options struct {
 	CacheDir string
 	GoBin    string
 	Skip     map[string]bool // rule ids to leave out
+	Jobs     int             // parallel hashing (at least 1)
+	NoCache  bool            // inflate every zip instead of trusting the verification cache
+	Fetcher  Fetcher         // downloads module files no cache has; nil: none
+	// Progress, if set, is called as module hashes are checked.
+	Progress func(done, total int, bytes int64)
 }
 
 // A Skipped check could not run (or is not built yet); it is never a pass.
@@ -53,8 +58,9 @@ func (e *OpError) Unwrap() error { return e.Err }
 // Checks that the go command answers, with the rules they report.
 var (
 	checkTidy  = []string{verify.RuleGoSumMissing, verify.RuleGoSumUnused}
+	checkHash  = []string{verify.RuleHashMismatch, verify.RuleCacheTampered, verify.RuleIncompatibleWithGoMod}
 	checksTodo = []Skipped{
-		{"hash", "hash-mismatch, cache-tampered and vendor checks are not built yet in this version of modseal"},
+		{"vendor", "vendor-inconsistent and vendor-tampered checks are not built yet in this version of modseal"},
 		{"sumdb", "checksum database, retracted, deprecated and pseudo-version origin checks are not built yet in this version of modseal"},
 	}
 )
@@ -82,6 +88,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := &Result{Dir: dir}
 	var mods []moduleFiles
+	hin := hashInputs{offline: opts.Offline, fetcher: opts.Fetcher}
 
 	if env.GOWORK != "" && env.GOWORK != "off" {
 		rel := relTo(dir, filepath.Dir(env.GOWORK))
@@ -92,6 +99,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		name := joinRel(rel, filepath.Base(env.GOWORK))
 		wf, fs := verify.CheckWorkFile(name, data)
 		res.Findings = append(res.Findings, fs...)
+		if wf != nil {
+			hin.replaces = append(hin.replaces, wf.Replace...)
+		}
 		if wf == nil {
 			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
 		} else {
@@ -103,7 +113,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				mods = append(mods, moduleFiles{rel: r})
 			}
 		}
-		if _, err := readSum(res, dir, joinRel(rel, "go.work.sum")); err != nil {
+		if _, err := readSum(res, &hin, dir, joinRel(rel, "go.work.sum")); err != nil {
 			return nil, err
 		}
 	} else {
@@ -128,8 +138,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Findings = append(res.Findings, fs...)
 		if mf != nil && mf.Module != nil {
 			paths = append(paths, mf.Module.Mod.Path)
+			hin.replaces = append(hin.replaces, mf.Replace...)
 		}
-		if m.sumLines, err = readSum(res, dir, joinRel(m.rel, "go.sum")); err != nil {
+		if m.sumLines, err = readSum(res, &hin, dir, joinRel(m.rel, "go.sum")); err != nil {
 			return nil, err
 		}
 	}
@@ -184,14 +195,35 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		edges, err := g.Edges(ctx)
 		if err != nil {
 			fail("graph", err)
+			if !allSkipped(opts.Skip, checkHash) {
+				fail("hash", fmt.Errorf("needs the module graph: %w", err))
+			}
 			return
 		}
 		d := graph.Digest(edges)
 		mu.Lock()
 		res.GraphDigest = d
+		hin.edges = edges
 		mu.Unlock()
 	})
 	wg.Wait()
+
+	// Hashes last: the go commands above may have put module files in
+	// modseal's cache that the hash check then need not download.
+	if hin.edges != nil && !allSkipped(opts.Skip, checkHash) {
+		if env.GOMODCACHE != "" {
+			hin.extracted = env.GOMODCACHE
+			hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
+		}
+		hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), filepath.Join(opts.CacheDir, "download"))
+		fs, skipped, verified, err := checkHashes(ctx, hin, opts)
+		if err != nil {
+			fail("hash", err)
+		}
+		res.Findings = append(res.Findings, fs...)
+		res.Skipped = append(res.Skipped, skipped...)
+		res.Verified = verified
+	}
 	findingErrors := hasErrors(res.Findings)
 	for _, f := range failures {
 		switch {
@@ -217,7 +249,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 // readSum parses the go.sum-format file name (relative to dir) if it exists
 // and returns its number of lines.
-func readSum(res *Result, dir, name string) (int, error) {
+func readSum(res *Result, hin *hashInputs, dir, name string) (int, error) {
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -225,8 +257,9 @@ func readSum(res *Result, dir, name string) (int, error) {
 	if err != nil {
 		return 0, &OpError{err}
 	}
-	_, fs := verify.ParseSum(name, data)
+	sf, fs := verify.ParseSum(name, data)
 	res.Findings = append(res.Findings, fs...)
+	hin.sums = append(hin.sums, sf)
 	n := strings.Count(string(data), "\n")
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		n++

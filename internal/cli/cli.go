@@ -148,7 +148,7 @@ A directory inside the module cache names its module; elsewhere give --module.
 // commonFlags are the flags audit (and later snapshot and diff) share.
 type commonFlags struct {
 	format, output, failOn, progress, cacheDir, skip string
-	offline, noColor                                 bool
+	offline, noColor, noCache                        bool
 	jobs                                             int
 }
 
@@ -162,6 +162,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.jobs, "jobs", runtime.GOMAXPROCS(0), "parallel work")
 	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr: auto|always|never")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output")
+	fs.BoolVar(&c.noCache, "no-cache", false, "inflate and hash every module zip; do not use the verification cache")
 }
 
 // parseArgs parses flags that may stand before or after positional arguments.
@@ -240,13 +241,18 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 		return err
 	}
 
+	prog := newProgress(stderr, c.progress, e)
 	res, err := audit.Run(ctx, audit.Options{
 		Dir:      dir,
 		Environ:  e,
 		Offline:  c.offline,
 		CacheDir: cacheDir,
 		Skip:     skip,
+		Jobs:     c.jobs,
+		NoCache:  c.noCache,
+		Progress: prog.update,
 	})
+	prog.finish()
 	if err != nil {
 		return &exitError{ExitFailure, err}
 	}

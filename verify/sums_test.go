@@ -1,0 +1,207 @@
+package verify
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
+)
+
+// writeTree writes files (slash names) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var treeFiles = map[string]string{
+	"go.mod":         "module example.com/m\n",
+	"a.go":           "package m\n",
+	"a/b.go":         "package a\n",
+	"a.b/c.go":       "package ab\n", // sorts between "a.go" and "a/b.go" bytewise: order is global, not per directory
+	"z/y/x/deep.txt": strings.Repeat("x", 3*readBufSize+17),
+	"LICENSE":        "",
+}
+
+// TestDirSumsMatchesDirhash: the fast walk gives dirhash.HashDir's answer.
+func TestDirSumsMatchesDirhash(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, treeFiles)
+	const prefix = "example.com/m@v1.0.0"
+	want, err := dirhash.HashDir(dir, prefix, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := DirSums(dir, prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sums.H1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("DirSums H1 = %s, dirhash.HashDir = %s", got, want)
+	}
+	if _, err := DirSums(filepath.Join(dir, "go.mod"), prefix, nil); err == nil {
+		t.Error("DirSums of a file succeeded")
+	}
+}
+
+// makeZip creates a module zip of files with golang.org/x/mod/zip.
+func makeZip(t *testing.T, m module.Version, files map[string]string) string {
+	t.Helper()
+	src := t.TempDir()
+	writeTree(t, src, files)
+	out := filepath.Join(t.TempDir(), "m.zip")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := modzip.CreateFromDir(f, m, src); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestZipSumsMatchesDirhash(t *testing.T) {
+	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
+	zf := makeZip(t, m, treeFiles)
+	want, err := dirhash.HashZip(zf, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := ZipSums(zf, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sums.H1(); got != want {
+		t.Errorf("ZipSums H1 = %s, dirhash.HashZip = %s", got, want)
+	}
+	// The extracted tree hashes the same.
+	dir := t.TempDir()
+	writeTree(t, dir, treeFiles)
+	ds, _ := DirSums(dir, m.String(), nil)
+	if d := Diff(sums, ds, m.String()+"/"); !d.Empty() {
+		t.Errorf("zip and dir differ: %s", d)
+	}
+	if ok, err := ZipHasGoMod(zf, m); !ok || err != nil {
+		t.Errorf("ZipHasGoMod = %v, %v", ok, err)
+	}
+}
+
+func TestDiff(t *testing.T) {
+	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
+	dir := t.TempDir()
+	writeTree(t, dir, treeFiles)
+	want, _ := DirSums(dir, m.String(), nil)
+	os.WriteFile(filepath.Join(dir, "a.go"), []byte("package evil\n"), 0o666)
+	os.WriteFile(filepath.Join(dir, "new.go"), []byte("package m\n"), 0o666)
+	os.Remove(filepath.Join(dir, "a", "b.go"))
+	got, _ := DirSums(dir, m.String(), nil)
+	d := Diff(want, got, m.String()+"/")
+	if s := d.String(); s != "modified a.go; added new.go; removed a/b.go" {
+		t.Errorf("Diff = %q", s)
+	}
+}
+
+// hostileZip writes a zip with the given entries (name → content) and
+// declared uncompressed sizes, bypassing every check.
+func hostileZip(t *testing.T, entries []zipEntry) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e.data))
+	}
+	zw.Close()
+	out := filepath.Join(t.TempDir(), "hostile.zip")
+	os.WriteFile(out, buf.Bytes(), 0o666)
+	return out
+}
+
+type zipEntry struct{ name, data string }
+
+func TestZipSumsHostile(t *testing.T) {
+	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
+	p := "example.com/m@v1.0.0/"
+	for name, entries := range map[string][]zipEntry{
+		"traversal":      {{p + "go.mod", "module example.com/m\n"}, {p + "../../etc/passwd", "x"}},
+		"duplicate":      {{p + "a.go", "package m\n"}, {p + "a.go", "package m\n"}},
+		"case collision": {{p + "a.go", "package m\n"}, {p + "A.go", "package m\n"}},
+		"wrong prefix":   {{"example.com/other@v1.0.0/a.go", "package m\n"}},
+		"absolute":       {{"/etc/passwd", "x"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			zf := hostileZip(t, entries)
+			if _, err := ZipSums(zf, m, nil); err == nil {
+				t.Fatal("ZipSums accepted a hostile zip")
+			}
+		})
+	}
+}
+
+// TestZipSumsBomb: a file whose declared size is under every limit but whose
+// data inflates far past it fails as soon as it passes the declared size.
+func TestZipSumsBomb(t *testing.T) {
+	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
+	const real = 256 << 20 // inflates to 256 MiB of zeros
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < real/len(zeros); i++ {
+		fw.Write(zeros)
+	}
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name:               "example.com/m@v1.0.0/bomb.go",
+		Method:             zip.Deflate,
+		CRC32:              0,
+		CompressedSize64:   uint64(comp.Len()),
+		UncompressedSize64: 1000, // the lie
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(comp.Bytes())
+	zw.Close()
+	zf := filepath.Join(t.TempDir(), "bomb.zip")
+	os.WriteFile(zf, buf.Bytes(), 0o666)
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, err = ZipSums(zf, m, nil)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("ZipSums accepted a zip bomb")
+	}
+	t.Logf("rejected after %v: %v", elapsed, err)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("ZipSums allocated %d MiB on a zip bomb", grew>>20)
+	}
+}
