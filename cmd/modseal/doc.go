@@ -22,8 +22,9 @@ Flags of audit (they may stand before or after DIR):
 	--skip RULE[,RULE]   leave out findings of these rules; a check whose every rule is skipped does not run
 	--offline            no network (see Offline below)
 	--cache-dir DIR      modseal's cache (default $XDG_CACHE_HOME/modseal, else the user cache directory)
-	--jobs N             parallel work (default GOMAXPROCS)
-	--progress MODE      auto|always|never: progress on standard error (auto: only on a terminal)
+	--jobs N             modules hashed at once (default GOMAXPROCS)
+	--progress MODE      auto|always|never: progress on standard error (auto: a terminal, CI unset)
+	--no-cache           inflate every module zip; do not use the verification cache
 	--no-color           no colour; so does a non-empty NO_COLOR, TERM=dumb, or output that is not a terminal
 
 Hash prints the h1 hash of a module zip, an extracted module directory, or a
@@ -55,11 +56,14 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	noncanonical-version     error    a version that is not canonical semver (v1.2, v1.2.3+meta, 1.2.3, master)
 	pseudo-version           error    a malformed pseudo-version (shape, timestamp, 12-digit revision, base version)
 	replace-local            warning  a replace by a filesystem path
+	hash-mismatch            error    the recomputed h1 of a module zip or its .mod file differs from go.sum
+	cache-tampered           error    an extracted module directory in the module cache differs from go.sum
+	incompatible-with-gomod  error    a +incompatible version whose zip has a go.mod
 
-The contract's other rules (hash-mismatch, cache-tampered, vendor-*, sumdb-*,
-incompatible-with-gomod, retracted, deprecated, insecure-setting, drift-*,
-snapshot-signature) belong to checks that are not built yet; audit lists those
-checks under "skipped" so that a report never reads as a pass for them.
+The contract's other rules (vendor-*, sumdb-*, retracted, deprecated,
+insecure-setting, drift-*, snapshot-signature) belong to checks that are not
+built yet; audit lists those checks under "skipped" so that a report never
+reads as a pass for them.
 
 How the rules read the files:
 
@@ -84,6 +88,42 @@ How the rules read the files:
     malformed or non-h1 line is not also reported as gosum-unused.
   - A malformed go.sum yields at most 50 gosum-syntax findings and one that
     counts the rest; a file with a NUL byte is one finding.
+
+# Hash verification
+
+"go mod verify" compares the module cache with hashes stored in the same
+cache, skips what is not cached and never reads go.sum. modseal compares with
+go.sum itself. For every module version of the module graph ("go mod graph",
+after replace directives) that go.sum has a hash for, it recomputes:
+
+  - the h1 of the module zip and of the .mod file (hash-mismatch), taken from
+    the user's module cache, else from modseal's cache, else downloaded
+    through GOPROXY into modseal's cache;
+  - the h1 of the extracted directory in the user's module cache, when there
+    is one (cache-tampered); when the zip matches go.sum, the finding names
+    the files that were modified, added or removed.
+
+Modules go.sum has no hash for are not needed by the go command (graph
+pruning) and are not checked; a hash go.sum should have is gosum-missing. A
+module that cannot be had (--offline, GOPROXY=off or direct, GONOPROXY) is
+listed under "skipped", never counted as verified.
+
+Zips are untrusted: golang.org/x/mod/zip's CheckZip runs before anything else
+(path traversal, duplicate and case-colliding names, declared sizes), files
+are inflated by streaming into SHA-256 and never extracted, and a file that
+inflates past its declared size fails at once, so a zip bomb costs neither
+time nor memory. A zip that fails is a hash-mismatch finding.
+
+The verification cache (CACHE/verified) maps the SHA-256 of a zip's raw
+bytes to its h1, so a re-run reads each zip once instead of inflating every
+file, and is exactly as strong: any change to the zip changes the key. It
+never keys on names, sizes or times. Extracted directories are always
+re-hashed: they are what builds compile. --no-cache turns the cache off.
+
+--jobs sets the number of modules hashed at once (default GOMAXPROCS). The
+findings come out in the same order whatever the number. A progress line
+(modules and bytes) is drawn on standard error when it is a terminal and CI
+is not set, or always with --progress always.
 
 # Output
 
@@ -148,12 +188,11 @@ unchecked against the checksum database.
 
 # Limitations
 
-  - Hash verification of module zips, go.mod files, extracted directories and
-    vendor/, the checksum database, retractions, deprecations and
+  - vendor/ checks, the checksum database, retractions, deprecations and
     pseudo-version origins are not built yet (audit lists them as skipped).
+  - Only the user's module cache's extracted directories are hashed;
+    modseal's own cache (the go command's scratch space for tidy) is not.
   - snapshot, diff and hook are not built yet and exit 2 saying so.
-  - --jobs and --progress are accepted and validated; this version's checks
-    do not yet use them.
   - Modules matched by GONOPROXY/GOPRIVATE are fetched the way the go command
     fetches them (directly from version control) when they are missing from
     modseal's cache, because the user's cache cannot be offered to the go

@@ -121,8 +121,9 @@ var commandHelp = map[string]string{
 	"audit": `usage: modseal audit [flags] [DIR]
 
 Audit checks the module (or go.work workspace) in DIR: go.mod and go.sum
-syntax, module paths and versions, and go.sum completeness with the go command
-as the oracle. Flags:
+syntax, module paths and versions, go.sum completeness with the go command
+as the oracle, and the h1 hashes of module zips, .mod files and extracted
+directories against go.sum. Flags:
 
 	--format text|json   output format (default text)
 	--output FILE        write the report to FILE instead of standard output
@@ -130,8 +131,9 @@ as the oracle. Flags:
 	--skip RULE[,RULE]   leave out findings of these rules
 	--offline            no network: the go command gets GOPROXY=off
 	--cache-dir DIR      modseal's cache (default $XDG_CACHE_HOME/modseal)
-	--jobs N             parallel work (default GOMAXPROCS)
+	--jobs N             modules hashed at once (default GOMAXPROCS)
 	--progress MODE      auto|always|never (default auto)
+	--no-cache           inflate every module zip; do not use the verification cache
 	--no-color           no colour (also NO_COLOR=1)
 `,
 	"hash": `usage: modseal hash [--module PATH@VERSION] TARGET
@@ -159,7 +161,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.skip, "skip", "", "comma-separated rule ids to leave out")
 	fs.BoolVar(&c.offline, "offline", false, "no network: the go command gets GOPROXY=off")
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "modseal's cache `dir`")
-	fs.IntVar(&c.jobs, "jobs", runtime.GOMAXPROCS(0), "parallel work")
+	fs.IntVar(&c.jobs, "jobs", runtime.GOMAXPROCS(0), "modules hashed at once")
 	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr: auto|always|never")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output")
 	fs.BoolVar(&c.noCache, "no-cache", false, "inflate and hash every module zip; do not use the verification cache")
