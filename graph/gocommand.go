@@ -38,6 +38,7 @@ type Env struct {
 	GOMOD       string
 	GOTOOLCHAIN string
 	GOVERSION   string
+	GOPATH      string
 }
 
 // A Go runs the go command for one module or workspace directory.

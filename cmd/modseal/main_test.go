@@ -4,12 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +22,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/mod/sumdb"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/modseal/modseal/internal/cli"
 	"github.com/modseal/modseal/internal/testproxy"
@@ -34,14 +39,22 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// testSumDBName is the name of the test checksum database the scripts use.
+const testSumDBName = "sumdb.modseal.test"
+
 var (
 	proxyOnce sync.Once
-	proxyDir  string
+	proxyDir  string // the file layout of the fixture proxy
+	proxyURL  string // the same, served over HTTP, with the checksum database
+	sumdbKey  string // the database's verifier key, for GOSUMDB
 	proxyErr  error
 )
 
-// buildProxy builds the fixture module proxy once per test process.
-func buildProxy(t *testing.T) string {
+// buildProxy builds the fixture module proxy once per test process and
+// serves it over HTTP with a real checksum database (golang.org/x/mod/sumdb
+// over its TestServer, signed by a key made for this run) at
+// /sumdb/<name>/, as proxy.golang.org serves sum.golang.org.
+func buildProxy(t *testing.T) {
 	proxyOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "modseal-proxy-")
 		if err != nil {
@@ -53,12 +66,37 @@ func buildProxy(t *testing.T) string {
 			proxyErr = err
 			return
 		}
-		proxyDir, proxyErr = dir, testproxy.Build(dir, mods)
+		if proxyErr = testproxy.Build(dir, mods); proxyErr != nil {
+			return
+		}
+		proxyDir = dir
+		skey, vkey, err := note.GenerateKey(rand.Reader, testSumDBName)
+		if err != nil {
+			proxyErr = err
+			return
+		}
+		sumdbKey = vkey
+		sums := make(map[string][]byte)
+		for _, m := range mods {
+			sums[m.Path+" "+m.Version] = []byte(m.SumLines())
+		}
+		db := sumdb.NewServer(sumdb.NewTestServer(skey, func(path, vers string) ([]byte, error) {
+			if lines, ok := sums[path+" "+vers]; ok {
+				return lines, nil
+			}
+			return nil, os.ErrNotExist
+		}))
+		prefix := "/sumdb/" + testSumDBName
+		mux := http.NewServeMux()
+		mux.HandleFunc(prefix+"/supported", func(http.ResponseWriter, *http.Request) {})
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, db))
+		mux.Handle("/", http.FileServer(http.Dir(dir)))
+		srv := httptest.NewServer(mux)
+		proxyURL = srv.URL
 	})
 	if proxyErr != nil {
 		t.Fatal(proxyErr)
 	}
-	return proxyDir
 }
 
 func goEnv(t *testing.T, key string) string {
@@ -76,7 +114,7 @@ func TestScripts(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	proxy := buildProxy(t)
+	buildProxy(t)
 	gocache := goEnv(t, "GOCACHE")
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -86,9 +124,10 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			work := e.WorkDir
 			for k, v := range map[string]string{
-				"GOPROXY":        testproxy.URL(proxy),
-				"PROXY":          proxy,
-				"GOSUMDB":        "off",
+				"GOPROXY":        proxyURL,
+				"PROXY":          proxyDir,
+				"GOSUMDB":        sumdbKey,
+				"SUMDBKEY":       sumdbKey,
 				"GONOSUMDB":      "",
 				"GONOPROXY":      "",
 				"GOPRIVATE":      "",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,7 @@ type Options struct {
 	Jobs     int             // parallel hashing (at least 1)
 	NoCache  bool            // inflate every zip instead of trusting the verification cache
 	Fetcher  Fetcher         // downloads module files no cache has; nil: none
+	HTTP     *http.Client    // for the checksum database; nil: http.DefaultClient
 	// Progress, if set, is called as module hashes are checked.
 	Progress func(done, total int, bytes int64)
 }
@@ -59,9 +61,10 @@ func (e *OpError) Unwrap() error { return e.Err }
 var (
 	checkTidy  = []string{verify.RuleGoSumMissing, verify.RuleGoSumUnused}
 	checkHash  = []string{verify.RuleHashMismatch, verify.RuleCacheTampered, verify.RuleIncompatibleWithGoMod}
+	checkSumDB = []string{verify.RuleSumDBMismatch, verify.RuleSumDBMissing}
 	checksTodo = []Skipped{
 		{"vendor", "vendor-inconsistent and vendor-tampered checks are not built yet in this version of modseal"},
-		{"sumdb", "checksum database, retracted, deprecated and pseudo-version origin checks are not built yet in this version of modseal"},
+		{"origin", "retracted, deprecated and pseudo-version origin checks are not built yet in this version of modseal"},
 	}
 )
 
@@ -154,6 +157,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		err   error
 	}
 	var failures []failure
+	var securityErr *verify.SecurityError
 	fail := func(check string, err error) {
 		mu.Lock()
 		failures = append(failures, failure{check, err})
@@ -206,7 +210,26 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		hin.edges = edges
 		mu.Unlock()
 	})
+	if !allSkipped(opts.Skip, checkSumDB) {
+		wg.Go(func() {
+			fs, skipped, err := sumdbCheck(ctx, env, hin.sums, opts)
+			mu.Lock()
+			defer mu.Unlock()
+			var se *verify.SecurityError
+			switch {
+			case errors.As(err, &se):
+				securityErr = se
+			case err != nil:
+				failures = append(failures, failure{"sumdb", err})
+			}
+			res.Findings = append(res.Findings, fs...)
+			res.Skipped = append(res.Skipped, skipped...)
+		})
+	}
 	wg.Wait()
+	if securityErr != nil {
+		return nil, securityErr
+	}
 
 	// Hashes last: the go commands above may have put module files in
 	// modseal's cache that the hash check then need not download.
@@ -227,6 +250,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	findingErrors := hasErrors(res.Findings)
 	for _, f := range failures {
 		switch {
+		case f.check == "sumdb":
+			// The database was required and could not be reached: no
+			// finding explains that.
+			return nil, &OpError{fmt.Errorf("%v\n(to audit without the checksum database, pass --offline or --skip sumdb-mismatch,sumdb-missing)", f.err)}
 		case errors.Is(f.err, graph.ErrOffline):
 			res.Skipped = append(res.Skipped, Skipped{f.check, f.err.Error()})
 		case findingErrors, opts.Skip[verify.RuleGoSumMissing] && strings.Contains(f.err.Error(), "missing go.sum entry"):

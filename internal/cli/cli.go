@@ -59,6 +59,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return ExitOK
 	}
+	var se *verify.SecurityError
+	if errors.As(err, &se) {
+		// Loud, and first on the line: a forked or lying checksum database.
+		fmt.Fprintf(stderr, "%v\n", se)
+		return ExitFailure
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err == errFindings {

@@ -1,0 +1,52 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/verify"
+)
+
+// sumdbConcurrency is how many checksum database lookups run at once:
+// network-bound, so more than --jobs, and bounded.
+func sumdbConcurrency(jobs int) int { return min(max(8*jobs, 16), 64) }
+
+// sumdbCheck verifies every go.sum line of a public module against the
+// checksum database GOSUMDB names.
+func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []Skipped, error) {
+	if opts.Offline {
+		return nil, []Skipped{{"sumdb", "--offline: go.sum was not checked against the checksum database"}}, nil
+	}
+	db, err := verify.ParseGOSUMDB(env.GOSUMDB)
+	if err != nil {
+		return nil, nil, err
+	}
+	if db == nil {
+		return nil, []Skipped{{"sumdb", "GOSUMDB=off: go.sum was not checked against a checksum database"}}, nil
+	}
+	c := &verify.SumDBClient{
+		DB:       db,
+		GOPROXY:  env.GOPROXY,
+		CacheDir: filepath.Join(opts.CacheDir, "sumdb"),
+		HTTP:     opts.HTTP,
+	}
+	if env.GOMODCACHE != "" {
+		c.GoSumDB = filepath.Join(env.GOMODCACHE, "cache", "download", "sumdb")
+	}
+	if gopath := filepath.SplitList(env.GOPATH); len(gopath) > 0 && gopath[0] != "" {
+		c.GoConfig = filepath.Join(gopath[0], "pkg", "sumdb")
+	}
+	res, err := verify.CheckSumDB(ctx, c, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
+	if err != nil {
+		return nil, nil, err
+	}
+	var skipped []Skipped
+	if len(res.Private) > 0 {
+		slices.Sort(res.Private)
+		skipped = append(skipped, Skipped{"sumdb", fmt.Sprintf("%d module(s) not looked up: GONOSUMDB/GOPRIVATE covers them: %s", len(res.Private), listSome(res.Private, 5))})
+	}
+	return res.Findings, skipped, nil
+}

@@ -1,0 +1,358 @@
+package verify
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb"
+	"golang.org/x/mod/sumdb/note"
+)
+
+const testDBName = "sum.example.test"
+
+// testDB is a real checksum database (golang.org/x/mod/sumdb's server over
+// its TestServer), served the way a module proxy serves one, under
+// /sumdb/<name>/, with hooks to inject faults.
+type testDB struct {
+	*httptest.Server
+	vkey     string
+	mu       sync.Mutex
+	hashes   map[string]string // "path version" -> go.sum lines for it
+	requests atomic.Int64
+	fault    func(w http.ResponseWriter, r *http.Request) bool // true: handled
+}
+
+func newTestDB(t *testing.T, skey, vkey string, hashes map[string]string) *testDB {
+	db := &testDB{vkey: vkey, hashes: hashes}
+	gosum := func(path, vers string) ([]byte, error) {
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		if lines, ok := db.hashes[path+" "+vers]; ok {
+			return []byte(lines), nil
+		}
+		return nil, os.ErrNotExist // the server maps it to 404 with os.IsNotExist, which does not unwrap
+	}
+	srv := sumdb.NewServer(sumdb.NewTestServer(skey, gosum))
+	prefix := "/sumdb/" + testDBName
+	mux := http.NewServeMux()
+	mux.HandleFunc(prefix+"/supported", func(w http.ResponseWriter, r *http.Request) {})
+	mux.Handle(prefix+"/", http.StripPrefix(prefix, srv))
+	db.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		db.requests.Add(1)
+		if db.fault != nil && db.fault(w, r) {
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(db.Close)
+	return db
+}
+
+func testKey(t *testing.T) (skey, vkey string) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, testDBName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return skey, vkey
+}
+
+const (
+	sumA  = "example.com/a v1.0.0 h1:QUOLiTYaT3sns40kU17eKMQv5jKau946ieUPxIy6Ek8=\n"
+	sumAm = "example.com/a v1.0.0/go.mod h1:Iz4LqFwWPTXGh7fB4pLUjv0WBm2F5Au27mBiQgYnuU8=\n"
+	sumB  = "example.com/b v1.0.0 h1:39Z2nMyp254fr37e0mt49i4PiK3oogxePn04pu8d4ik=\n"
+	sumBm = "example.com/b v1.0.0/go.mod h1:rjc9Jkp/xiv8OktC5V16OuYntMeTjs1dkvTkFbgnZKw=\n"
+)
+
+func goodHashes() map[string]string {
+	return map[string]string{
+		"example.com/a v1.0.0": sumA + sumAm,
+		"example.com/b v1.0.0": sumB + sumBm,
+	}
+}
+
+func parseSum(t *testing.T, text string) []*SumFile {
+	f, fs := ParseSum("go.sum", []byte(text))
+	if len(fs) > 0 {
+		t.Fatalf("bad test go.sum: %v", fs)
+	}
+	return []*SumFile{f}
+}
+
+func newClient(db *testDB, cache string) *SumDBClient {
+	return &SumDBClient{
+		DB:       &SumDB{Name: testDBName, Key: db.vkey},
+		GOPROXY:  db.URL,
+		CacheDir: cache,
+		Timeout:  2 * time.Second,
+	}
+}
+
+func TestCheckSumDB(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	cache := t.TempDir()
+	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
+
+	c := newClient(db, cache)
+	res, err := CheckSumDB(context.Background(), c, sums, "", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 0 || res.Lookups != 4 {
+		t.Fatalf("clean go.sum: findings %v, lookups %d", res.Findings, res.Lookups)
+	}
+	if c.Requests() == 0 {
+		t.Fatal("no requests on a cold cache")
+	}
+
+	// Warm: every line was verified before, so no request at all.
+	before := db.requests.Load()
+	c2 := newClient(db, cache)
+	if _, err := CheckSumDB(context.Background(), c2, sums, "", 4); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.requests.Load() - before; n != 0 || c2.Requests() != 0 {
+		t.Errorf("warm run made %d requests (client counted %d), want 0", n, c2.Requests())
+	}
+}
+
+func TestCheckSumDBMismatchAndMissing(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	tampered := strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1)
+	unknown := "example.com/nosuch v1.0.0 h1:QUOLiTYaT3sns40kU17eKMQv5jKau946ieUPxIy6Ek8=\n"
+	sums := parseSum(t, sumA+sumAm+tampered+sumBm+unknown)
+	res, err := CheckSumDB(context.Background(), newClient(db, t.TempDir()), sums, "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleLines(res.Findings); got != "sumdb-mismatch@3 sumdb-missing@5" {
+		t.Fatalf("findings %s", got)
+	}
+	m := res.Findings[0]
+	if m.Want != strings.Fields(sumB)[2] || m.Got != strings.Fields(tampered)[2] || m.Module != "example.com/b" {
+		t.Errorf("mismatch finding %+v", m)
+	}
+}
+
+func TestCheckSumDBPrivate(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	var lookedUp []string
+	db.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		lookedUp = append(lookedUp, r.URL.Path)
+		return false
+	}
+	res, err := CheckSumDB(context.Background(), newClient(db, t.TempDir()), parseSum(t, sumA+sumAm+sumB+sumBm), "example.com/b", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lookedUp {
+		if strings.Contains(p, "example.com/b") {
+			t.Errorf("a GONOSUMDB module was looked up: %s", p)
+		}
+	}
+	if len(res.Private) != 1 || res.Private[0] != "example.com/b@v1.0.0" {
+		t.Errorf("Private = %v", res.Private)
+	}
+}
+
+// TestCheckSumDBFork: a second run that shares the cache meets a database
+// whose log has a different history: SECURITY ERROR.
+func TestCheckSumDBFork(t *testing.T) {
+	skey, vkey := testKey(t)
+	cache := t.TempDir()
+	db1 := newTestDB(t, skey, vkey, goodHashes())
+	if _, err := CheckSumDB(context.Background(), newClient(db1, cache), parseSum(t, sumA+sumAm), "", 1); err != nil {
+		t.Fatal(err)
+	}
+	// Same key, other history: b is logged first, with another hash.
+	forked := goodHashes()
+	forked["example.com/b v1.0.0"] = strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1) + sumBm
+	db2 := newTestDB(t, skey, vkey, forked)
+	_, err := CheckSumDB(context.Background(), newClient(db2, cache), parseSum(t, sumB+sumBm+sumA+sumAm), "", 1)
+	var se *SecurityError
+	if !errors.As(err, &se) {
+		t.Fatalf("forked log: got %v, want a SecurityError", err)
+	}
+	if !strings.HasPrefix(err.Error(), "SECURITY ERROR") {
+		t.Errorf("message %q does not start with SECURITY ERROR", err)
+	}
+}
+
+// TestCheckSumDBGoWitness: the go command's saved tree head is a second
+// witness: a database that forked from what the go command saw is caught
+// even on modseal's first run.
+func TestCheckSumDBGoWitness(t *testing.T) {
+	skey, vkey := testKey(t)
+	goConfig := t.TempDir()
+	db1 := newTestDB(t, skey, vkey, goodHashes())
+	// The go command's view: a run against db1 whose latest we copy to
+	// where the go command keeps it.
+	cache1 := t.TempDir()
+	if _, err := CheckSumDB(context.Background(), newClient(db1, cache1), parseSum(t, sumA+sumAm), "", 1); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := os.ReadFile(cache1 + "/config/" + testDBName + "/latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(goConfig+"/"+testDBName, 0o777)
+	os.WriteFile(goConfig+"/"+testDBName+"/latest", latest, 0o666)
+
+	forked := goodHashes()
+	forked["example.com/b v1.0.0"] = strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1) + sumBm
+	db2 := newTestDB(t, skey, vkey, forked)
+	c := newClient(db2, t.TempDir())
+	c.GoConfig = goConfig
+	_, err = CheckSumDB(context.Background(), c, parseSum(t, sumB+sumBm+sumA+sumAm), "", 1)
+	var se *SecurityError
+	if !errors.As(err, &se) {
+		t.Fatalf("go's saved tree forks from the database: got %v, want a SecurityError", err)
+	}
+
+	// The same witness against the honest database passes.
+	c = newClient(db1, t.TempDir())
+	c.GoConfig = goConfig
+	if _, err := CheckSumDB(context.Background(), c, parseSum(t, sumA+sumAm+sumB+sumBm), "", 1); err != nil {
+		t.Fatalf("honest database: %v", err)
+	}
+}
+
+func TestCheckSumDBFaults(t *testing.T) {
+	skey, vkey := testKey(t)
+	sums := sumA + sumAm + sumB + sumBm
+	tests := []struct {
+		name    string
+		fault   func(n int64) func(w http.ResponseWriter, r *http.Request) bool
+		wantErr string // "" means the check succeeds (after retries)
+	}{
+		{"transient 500s are retried", func(n int64) func(http.ResponseWriter, *http.Request) bool {
+			var calls atomic.Int64
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.Contains(r.URL.Path, "/lookup/") && calls.Add(1) <= 2 {
+					http.Error(w, "busy", 503)
+					return true
+				}
+				return false
+			}
+		}, ""},
+		{"persistent 500s fail", func(int64) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.Contains(r.URL.Path, "/lookup/") {
+					http.Error(w, "down", 500)
+					return true
+				}
+				return false
+			}
+		}, "500"},
+		{"410 on lookup is missing, not failure", func(int64) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.Contains(r.URL.Path, "/lookup/example.com/b@") {
+					http.Error(w, "gone", 410)
+					return true
+				}
+				return false
+			}
+		}, ""},
+		{"truncated tile", func(int64) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.Contains(r.URL.Path, "/tile/") {
+					w.Write([]byte("short"))
+					return true
+				}
+				return false
+			}
+		}, "tile"},
+		{"slow responses time out", func(int64) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.Contains(r.URL.Path, "/lookup/") {
+					time.Sleep(700 * time.Millisecond)
+				}
+				return false
+			}
+		}, "deadline"},
+		{"no proxy supports the database", func(int64) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasSuffix(r.URL.Path, "/supported") {
+					http.NotFound(w, r)
+					return true
+				}
+				return false
+			}
+		}, "https://" + testDBName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newTestDB(t, skey, vkey, goodHashes())
+			db.fault = tt.fault(0)
+			c := newClient(db, t.TempDir())
+			c.Timeout = 300 * time.Millisecond
+			c.HTTP = &http.Client{Transport: &http.Transport{}} // no proxy env, no reuse across tests
+			start := time.Now()
+			res, err := CheckSumDB(context.Background(), c, parseSum(t, sums), "", 2)
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v: a fault must not hang the check", d)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				t.Logf("findings: %s", ruleLines(res.Findings))
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got error %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckSumDBWrongKey(t *testing.T) {
+	skey, _ := testKey(t)
+	_, otherVkey := testKey(t) // the client trusts another key of the same name
+	db := newTestDB(t, skey, otherVkey, goodHashes())
+	_, err := CheckSumDB(context.Background(), newClient(db, t.TempDir()), parseSum(t, sumA), "", 1)
+	if err == nil {
+		t.Fatal("a database signing with the wrong key was accepted")
+	}
+	t.Log(err)
+}
+
+func TestParseGOSUMDB(t *testing.T) {
+	_, vkey := testKey(t)
+	for _, tt := range []struct{ in, name, url, err string }{
+		{"", "sum.golang.org", "", ""},
+		{"sum.golang.org", "sum.golang.org", "", ""},
+		{"sum.golang.google.cn", "sum.golang.org", "https://sum.golang.google.cn", ""},
+		{vkey, testDBName, "", ""},
+		{vkey + " https://db.example.test/", testDBName, "https://db.example.test", ""},
+		{"sum.golang.org https://mirror.example.test", "sum.golang.org", "https://mirror.example.test", ""},
+		{"unknown.example.com", "", "", "invalid GOSUMDB"},
+		{"a b c", "", "", "too many fields"},
+		{vkey + " ftp://x", "", "", "invalid GOSUMDB URL"},
+	} {
+		db, err := ParseGOSUMDB(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseGOSUMDB(%q): err %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || db.Name != tt.name || db.URL != tt.url {
+			t.Errorf("ParseGOSUMDB(%q) = %+v, %v; want name %s url %q", tt.in, db, err, tt.name, tt.url)
+		}
+	}
+	if db, err := ParseGOSUMDB("off"); db != nil || err != nil {
+		t.Errorf("ParseGOSUMDB(off) = %v, %v", db, err)
+	}
+}

@@ -1,0 +1,142 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"golang.org/x/mod/module"
+)
+
+// A SumDBResult is the outcome of CheckSumDB.
+type SumDBResult struct {
+	Findings []Finding
+	Private  []string // module@version lines not looked up (GONOSUMDB/GOPRIVATE)
+	Lookups  int      // distinct module versions looked up
+}
+
+// CheckSumDB looks up every h1 line of every go.sum file in the checksum
+// database, jobs at a time, and reports sumdb-mismatch (go.sum disagrees
+// with the database) and sumdb-missing (the database does not know the
+// module version) at the go.sum line. Modules matching nosumdb
+// (GONOSUMDB, which go env derives from GOPRIVATE) are never looked up.
+// A *SecurityError, or any failure to reach the database, is returned as
+// the error: a check that could not run is not a pass.
+func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (*SumDBResult, error) {
+	type key struct{ path, version string }
+	lines := make(map[key][]SumLine)
+	files := make(map[key][]string)
+	var order []key
+	res := &SumDBResult{}
+	private := make(map[string]bool)
+	for _, sf := range sums {
+		for _, l := range sf.Lines {
+			if !strings.HasPrefix(l.Hash, "h1:") {
+				continue
+			}
+			if nosumdb != "" && module.MatchPrefixPatterns(nosumdb, l.Path) {
+				private[l.Path+"@"+strings.TrimSuffix(l.Version, goModSuffix)] = true
+				continue
+			}
+			k := key{l.Path, l.Version}
+			if _, ok := lines[k]; !ok {
+				order = append(order, k)
+			}
+			lines[k] = append(lines[k], l)
+			files[k] = append(files[k], sf.Name)
+		}
+	}
+	for m := range private {
+		res.Private = append(res.Private, m)
+	}
+
+	type answer struct {
+		lines []string
+		found bool
+		err   error
+	}
+	answers := make([]answer, len(order))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(jobs, 1) {
+		wg.Go(func() {
+			for i := range work {
+				l, found, err := c.Lookup(order[i].path, order[i].version)
+				answers[i] = answer{l, found, err}
+			}
+		})
+	}
+	for i := range order {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Lookups = len(order)
+
+	var firstErr error
+	witness := -1
+	for i, a := range answers {
+		k := order[i]
+		if a.err != nil {
+			var se *SecurityError
+			if errors.As(a.err, &se) {
+				return nil, se
+			}
+			if firstErr == nil {
+				firstErr = a.err
+			}
+			continue
+		}
+		if witness < 0 && a.found {
+			witness = i
+		}
+		want := ""
+		prefix := k.path + " " + k.version + " "
+		for _, line := range a.lines {
+			if h, ok := strings.CutPrefix(line, prefix); ok && strings.HasPrefix(h, "h1:") {
+				want = h
+			}
+		}
+		mod := strings.TrimSuffix(k.version, goModSuffix)
+		what := "module zip"
+		if strings.HasSuffix(k.version, goModSuffix) {
+			what = "go.mod"
+		}
+		for j, l := range lines[k] {
+			var fd Finding
+			switch {
+			case !a.found || want == "":
+				fd = NewFinding(RuleSumDBMissing, files[k][j], l.Line,
+					"%s@%s: the checksum database %s does not know this module version: it was never published, or its path or version is wrong",
+					k.path, mod, c.DB.Name)
+				fd.Got = l.Hash
+			case want != l.Hash:
+				fd = NewFinding(RuleSumDBMismatch, files[k][j], l.Line,
+					"%s@%s: the %s hash in go.sum disagrees with the checksum database %s: someone changed go.sum, or the module was republished; do not build until you know which",
+					k.path, mod, what, c.DB.Name)
+				fd.Want, fd.Got = want, l.Hash
+			default:
+				continue
+			}
+			fd.Module, fd.Version = k.path, mod
+			res.Findings = append(res.Findings, fd)
+		}
+	}
+	if firstErr != nil {
+		return nil, fmt.Errorf("checksum database %s: %v", c.DB.Name, firstErr)
+	}
+	if witness >= 0 {
+		if err := c.WitnessGo(order[witness].path, order[witness].version); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
