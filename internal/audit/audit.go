@@ -90,6 +90,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, &OpError{fmt.Errorf("cannot ask the go command about %s: %v", dir, err)}
 	}
 	res := &Result{Dir: dir}
+	res.Findings = append(res.Findings, verify.CheckSettings(verify.Settings{
+		GOSUMDB: env.GOSUMDB, GONOSUMDB: env.GONOSUMDB, GOPRIVATE: env.GOPRIVATE,
+		GOINSECURE: env.GOINSECURE, GOFLAGS: env.GOFLAGS,
+	})...)
 	var mods []moduleFiles
 	hin := hashInputs{offline: opts.Offline, fetcher: opts.Fetcher}
 
