@@ -11,7 +11,7 @@ import (
 
 // looksPseudoRE matches the tail of a prerelease that was meant to be a
 // pseudo-version: a timestamp-like run of digits and a revision.
-var looksPseudoRE = regexp.MustCompile(`(^|[.-])[0-9]{12,16}-[0-9A-Za-z]{7,40}$`)
+var looksPseudoRE = regexp.MustCompile(`(^|[.-])[0-9]{12,16}-[0-9A-Za-z]+$`)
 
 // CheckPseudoVersion checks the syntax of a pseudo-version: its shape
 // (vX.0.0-yyyymmddhhmmss-abcdefabcdef, vX.Y.(Z+1)-0.yyyymmddhhmmss-abcdefabcdef
@@ -21,8 +21,10 @@ var looksPseudoRE = regexp.MustCompile(`(^|[.-])[0-9]{12,16}-[0-9A-Za-z]{7,40}$`
 // The origin half (timestamp and revision against the proxy's .info) needs
 // the network and is not done here.
 func CheckPseudoVersion(v string) error {
+	// What the go command takes for a pseudo-version is always checked;
+	// the pattern adds near misses, such as a timestamp a digit short.
 	pre := strings.TrimPrefix(semver.Prerelease(v), "-")
-	if pre == "" || !looksPseudoRE.MatchString(pre) {
+	if !module.IsPseudoVersion(v) && (pre == "" || !looksPseudoRE.MatchString(pre)) {
 		return nil
 	}
 	if !module.IsPseudoVersion(v) {

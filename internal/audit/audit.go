@@ -14,7 +14,10 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/mod/modfile"
+
 	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -28,7 +31,6 @@ type Options struct {
 	Skip     map[string]bool // rule ids to leave out
 	Jobs     int             // parallel hashing (at least 1)
 	NoCache  bool            // inflate every zip instead of trusting the verification cache
-	Fetcher  Fetcher         // downloads module files no cache has; nil: none
 	HTTP     *http.Client    // for the checksum database; nil: http.DefaultClient
 	// Progress, if set, is called as module hashes are checked.
 	Progress func(done, total int, bytes int64)
@@ -64,9 +66,18 @@ var (
 	checkSumDB = []string{verify.RuleSumDBMismatch, verify.RuleSumDBMissing}
 	checksTodo = []Skipped{
 		{"vendor", "vendor-inconsistent and vendor-tampered checks are not built yet in this version of modseal"},
-		{"origin", "retracted, deprecated and pseudo-version origin checks are not built yet in this version of modseal"},
 	}
 )
+
+// checkRules names the rules of each check that needs the network.
+var checkRules = map[string][]string{"sumdb": checkSumDB, "origin": checkOrigin}
+
+// A networkError is a required service (checksum database, module proxy)
+// that could not be reached or answered wrongly.
+type networkError struct{ err error }
+
+func (e *networkError) Error() string { return e.err.Error() }
+func (e *networkError) Unwrap() error { return e.err }
 
 // moduleFiles is one module of the audit: its directory relative to Dir.
 type moduleFiles struct {
@@ -95,7 +106,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		GOINSECURE: env.GOINSECURE, GOFLAGS: env.GOFLAGS,
 	})...)
 	var mods []moduleFiles
-	hin := hashInputs{offline: opts.Offline, fetcher: opts.Fetcher}
+	fetcher := &modproxy.Fetcher{
+		Proxy:   env.GOPROXY,
+		NoProxy: env.GONOPROXY,
+		Dir:     filepath.Join(opts.CacheDir, "download"),
+		Client:  opts.HTTP,
+	}
+	hin := hashInputs{offline: opts.Offline, fetcher: fetcher}
+	requires := make(map[string]requireLoc)
 
 	if env.GOWORK != "" && env.GOWORK != "off" {
 		rel := relTo(dir, filepath.Dir(env.GOWORK))
@@ -146,6 +164,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if mf != nil && mf.Module != nil {
 			paths = append(paths, mf.Module.Mod.Path)
 			hin.replaces = append(hin.replaces, mf.Replace...)
+			for _, r := range mf.Require {
+				if _, ok := requires[r.Mod.Path]; !ok {
+					requires[r.Mod.Path] = requireLoc{name, lineOf(r.Syntax)}
+				}
+			}
 		}
 		if m.sumLines, err = readSum(res, &hin, dir, joinRel(m.rel, "go.sum")); err != nil {
 			return nil, err
@@ -187,6 +210,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		list, err := g.BuildList(ctx)
 		if err != nil {
 			fail("build-list", err)
+			if !allSkipped(opts.Skip, checkOrigin) {
+				fail("origin", fmt.Errorf("needs the build list: %w", err))
+			}
 			return
 		}
 		n := 0
@@ -198,6 +224,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		mu.Lock()
 		res.Modules = n
 		mu.Unlock()
+		if allSkipped(opts.Skip, checkOrigin) {
+			return
+		}
+		fs, skipped, err := originCheck(ctx, fetcher, list, requires, opts)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failures = append(failures, failure{"origin", &networkError{err}})
+			return
+		}
+		res.Findings = append(res.Findings, fs...)
+		res.Skipped = append(res.Skipped, skipped...)
 	})
 	wg.Go(func() {
 		edges, err := g.Edges(ctx)
@@ -224,7 +262,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			case errors.As(err, &se):
 				securityErr = se
 			case err != nil:
-				failures = append(failures, failure{"sumdb", err})
+				failures = append(failures, failure{"sumdb", &networkError{err}})
 			}
 			res.Findings = append(res.Findings, fs...)
 			res.Skipped = append(res.Skipped, skipped...)
@@ -254,10 +292,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	findingErrors := hasErrors(res.Findings)
 	for _, f := range failures {
 		switch {
-		case f.check == "sumdb":
-			// The database was required and could not be reached: no
+		case errors.As(f.err, new(*networkError)):
+			// A service the check requires could not be reached: no
 			// finding explains that.
-			return nil, &OpError{fmt.Errorf("%v\n(to audit without the checksum database, pass --offline or --skip sumdb-mismatch,sumdb-missing)", f.err)}
+			return nil, &OpError{fmt.Errorf("%v\n(to audit without the network, pass --offline; to leave one check out, --skip its rules: %s)", f.err, strings.Join(checkRules[f.check], ","))}
 		case errors.Is(f.err, graph.ErrOffline):
 			res.Skipped = append(res.Skipped, Skipped{f.check, f.err.Error()})
 		case findingErrors, opts.Skip[verify.RuleGoSumMissing] && strings.Contains(f.err.Error(), "missing go.sum entry"):
@@ -332,6 +370,13 @@ func dropRedundantUnused(fs []verify.Finding) []verify.Finding {
 	return slices.DeleteFunc(fs, func(f verify.Finding) bool {
 		return f.Rule == verify.RuleGoSumUnused && explained[loc{f.File, f.Line}]
 	})
+}
+
+func lineOf(l *modfile.Line) int {
+	if l == nil {
+		return 0
+	}
+	return l.Start.Line
 }
 
 func hasErrors(fs []verify.Finding) bool {

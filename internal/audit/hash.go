@@ -14,21 +14,9 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
+	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
-
-// A Fetcher downloads a module file ("mod" or "zip") that no module cache
-// has, into modseal's cache, and returns its path.
-type Fetcher interface {
-	Fetch(ctx context.Context, m module.Version, ext string) (string, error)
-}
-
-// An UnavailableError is a module a Fetcher cannot fetch at all (GOPROXY
-// says off or direct, or GONOPROXY covers it); the module is skipped.
-type UnavailableError interface {
-	error
-	Unavailable() string
-}
 
 // hashInputs is what the hash check needs from the rest of the audit.
 type hashInputs struct {
@@ -42,7 +30,7 @@ type hashInputs struct {
 	// extracted is the user's module cache, whose extracted directories
 	// builds compile; "" if there is none.
 	extracted string
-	fetcher   Fetcher // nil: never download
+	fetcher   *modproxy.Fetcher // nil: never download
 	offline   bool
 }
 
@@ -174,9 +162,9 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck) (string, 
 			return "", "not in any module cache", nil
 		}
 		p, err := in.fetcher.Fetch(ctx, c.Module, ext)
-		var ue UnavailableError
+		var ue *modproxy.UnavailableError
 		if errors.As(err, &ue) {
-			return "", ue.Unavailable(), nil
+			return "", ue.Reason, nil
 		}
 		return p, "", err
 	}

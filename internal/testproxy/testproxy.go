@@ -6,6 +6,7 @@
 //
 //	module example.com/a v1.0.0
 //	time 2023-01-02T03:04:05Z          (optional; the .info Time)
+//	origin 0123abcd...                  (optional; the .info Origin.Hash, VCS git)
 //	hash h1:...                         (optional; checked against the zip)
 //	gomodhash h1:...                    (optional; checked against .mod)
 //	-- .mod --                          (optional; default: the zip's go.mod,
@@ -42,6 +43,7 @@ import (
 type Module struct {
 	Path, Version string
 	Time          time.Time
+	Origin        string // commit hash for the .info Origin; "" for none
 	Sum           string // h1 of the zip
 	GoModSum      string // h1 of the .mod file
 	Mod           []byte // the .mod file
@@ -94,6 +96,8 @@ func parse(name string, a *txtar.Archive) (*Module, error) {
 				return nil, fmt.Errorf("%s: %v", name, err)
 			}
 			m.Time = t
+		case f[0] == "origin" && len(f) == 2:
+			m.Origin = f[1]
 		case f[0] == "hash" && len(f) == 2:
 			wantSum = f[1]
 		case f[0] == "gomodhash" && len(f) == 2:
@@ -183,10 +187,16 @@ func Build(dst string, mods []*Module) error {
 		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return err
 		}
+		type origin struct{ VCS, Hash string }
+		var o *origin
+		if m.Origin != "" {
+			o = &origin{VCS: "git", Hash: m.Origin}
+		}
 		info, _ := json.Marshal(struct {
 			Version string
 			Time    time.Time
-		}{m.Version, m.Time})
+			Origin  *origin `json:",omitempty"`
+		}{m.Version, m.Time, o})
 		m.GoModFile = filepath.Join(dir, escVer+".mod")
 		m.ZipFile = filepath.Join(dir, escVer+".zip")
 		if err := os.WriteFile(filepath.Join(dir, escVer+".info"), info, 0o666); err != nil {

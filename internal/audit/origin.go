@@ -1,0 +1,175 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/mod/module"
+
+	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/modproxy"
+	"github.com/modseal/modseal/verify"
+)
+
+// checkOrigin is the part of the audit that asks the module proxy what the
+// authors say now: retracted (the latest go.mod retracts the selected
+// version), deprecated (its module directive says Deprecated:), and the
+// origin half of pseudo-version (timestamp and revision against .info).
+var checkOrigin = []string{verify.RuleRetracted, verify.RuleDeprecated, verify.RulePseudoVersion}
+
+// requireLoc is where a main go.mod requires a module.
+type requireLoc struct {
+	file string
+	line int
+}
+
+// originCheck asks the proxy about every module of the build list.
+func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, requires map[string]requireLoc, opts Options) ([]verify.Finding, []Skipped, error) {
+	if opts.Offline {
+		return nil, []Skipped{{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"}}, nil
+	}
+	type job struct {
+		mod  module.Version // what the proxy is asked about (the replacement, if any)
+		path string         // the module path the main module requires
+	}
+	var jobs []job
+	for _, m := range list {
+		if m.Main || m.Version == "" {
+			continue
+		}
+		target := module.Version{Path: m.Path, Version: m.Version}
+		if m.Replace != nil {
+			if m.Replace.Version == "" {
+				continue // replaced by a directory: nothing published to ask about
+			}
+			target = module.Version{Path: m.Replace.Path, Version: m.Replace.Version}
+		}
+		jobs = append(jobs, job{target, m.Path})
+	}
+
+	type outcome struct {
+		findings []verify.Finding
+		skip     string
+		err      error
+	}
+	out := make([]outcome, len(jobs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range sumdbConcurrency(opts.Jobs) {
+		wg.Go(func() {
+			for i := range work {
+				fs, skip, err := askAuthor(ctx, f, jobs[i].mod, requires[jobs[i].path], opts.Skip)
+				out[i] = outcome{fs, skip, err}
+			}
+		})
+	}
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var findings []verify.Finding
+	skips := make(map[string][]string)
+	for i, o := range out {
+		if o.err != nil {
+			return nil, nil, fmt.Errorf("asking the module proxy about %s: %v", jobs[i].mod, o.err)
+		}
+		if o.skip != "" {
+			skips[o.skip] = append(skips[o.skip], jobs[i].mod.String())
+		}
+		findings = append(findings, o.findings...)
+	}
+	var skipped []Skipped
+	for reason, mods := range skips {
+		skipped = append(skipped, Skipped{"origin", fmt.Sprintf("%d module(s) not checked: %s: %s", len(mods), reason, listSome(mods, 5))})
+	}
+	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Reason, b.Reason) })
+	return findings, skipped, nil
+}
+
+// askAuthor checks one module version against what its proxy publishes.
+func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc requireLoc, skip map[string]bool) ([]verify.Finding, string, error) {
+	var ue *modproxy.UnavailableError
+	var findings []verify.Finding
+	add := func(rule, format string, args ...any) {
+		file := loc.file
+		if file == "" {
+			file = "go.mod"
+		}
+		fd := verify.NewFinding(rule, file, loc.line, format, args...)
+		fd.Module, fd.Version = m.Path, m.Version
+		findings = append(findings, fd)
+	}
+
+	if !skip[verify.RuleRetracted] || !skip[verify.RuleDeprecated] {
+		versions, err := f.Versions(ctx, m.Path)
+		switch {
+		case errors.As(err, &ue):
+			return nil, ue.Reason, nil
+		case errors.Is(err, fs.ErrNotExist):
+			versions = nil
+		case err != nil:
+			return nil, "", err
+		}
+		latest := verify.LatestVersion(versions)
+		if latest == "" {
+			info, err := f.Latest(ctx, m.Path)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				return nil, "", err
+			default:
+				latest = info.Version
+			}
+		}
+		if latest != "" {
+			data, err := f.GoMod(ctx, module.Version{Path: m.Path, Version: latest})
+			if err != nil {
+				return nil, "", err
+			}
+			notice, err := verify.ParseAuthorNotice(latest, data)
+			if err != nil {
+				return nil, "", fmt.Errorf("%s@%s: go.mod: %v", m.Path, latest, err)
+			}
+			if r := notice.RetractedBy(m.Version); r != nil && !skip[verify.RuleRetracted] {
+				why := r.Rationale
+				if why == "" {
+					why = "no rationale given"
+				}
+				add(verify.RuleRetracted, "%s is retracted by its author (go.mod of %s): %s; move to a version that is not retracted", m, latest, why)
+			}
+			if notice.Deprecated != "" && !skip[verify.RuleDeprecated] {
+				add(verify.RuleDeprecated, "%s is deprecated by its author (go.mod of %s): %s", m.Path, latest, notice.Deprecated)
+			}
+		}
+	}
+
+	if module.IsPseudoVersion(m.Version) && !skip[verify.RulePseudoVersion] {
+		info, err := f.Stat(ctx, m)
+		switch {
+		case errors.As(err, &ue):
+			return findings, ue.Reason, nil
+		case err != nil:
+			return nil, "", err
+		}
+		hash := ""
+		if info.Origin != nil {
+			hash = info.Origin.Hash
+		}
+		if err := verify.CheckPseudoOrigin(m.Version, info.Time, hash); err != nil {
+			add(verify.RulePseudoVersion, "%s: pseudo-version disagrees with the proxy: %v", m, err)
+		}
+	}
+	return findings, "", nil
+}
