@@ -142,12 +142,13 @@ directories against go.sum. Flags:
 	--no-cache           inflate every module zip; do not use the verification cache
 	--no-color           no colour (also NO_COLOR=1)
 `,
-	"hash": `usage: modseal hash [--module PATH@VERSION] TARGET
+	"hash": `usage: modseal hash [--module PATH@VERSION] [--cache-dir DIR] TARGET
 
 Hash prints the h1 hash of TARGET as go.sum records it:
 	a module zip (PATH@VERSION/ entries)   PATH VERSION h1:...
 	an extracted module directory          PATH VERSION h1:...
 	a go.mod file                          h1:... FILE (or PATH VERSION/go.mod h1:... with --module)
+	PATH@VERSION                           both go.sum lines, fetched through GOPROXY into modseal's cache
 A directory inside the module cache names its module; elsewhere give --module.
 `,
 	"version": "usage: modseal version\n",

@@ -11,12 +11,14 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
 
 func runHash(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
 	fs := newFlagSet("hash", stderr)
 	modFlag := fs.String("module", "", "the `path@version` a directory or go.mod file belongs to")
+	cacheFlag := fs.String("cache-dir", "", "modseal's cache `dir`, where path@version is downloaded")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -39,7 +41,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	fi, err := os.Stat(target)
 	if err != nil {
 		if strings.Contains(target, "@") && os.IsNotExist(err) {
-			return &exitError{ExitFailure, fmt.Errorf("%s: fetching path@version is not built yet; pass a zip, directory or go.mod file", target)}
+			return hashRemote(ctx, target, *cacheFlag, stdout, e)
 		}
 		return &exitError{ExitFailure, err}
 	}
@@ -73,6 +75,51 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 			fmt.Fprintf(stdout, "%s  %s\n", h, target)
 		}
 	}
+	return nil
+}
+
+// hashRemote fetches path@version through GOPROXY into modseal's cache
+// and prints its two go.sum lines.
+func hashRemote(ctx context.Context, target, cacheFlag string, stdout io.Writer, e env) error {
+	p, v, _ := strings.Cut(target, "@")
+	m := module.Version{Path: p, Version: v}
+	if err := module.Check(p, v); err != nil || module.CanonicalVersion(v) != v {
+		return usageErr("%s: want path@version with a canonical version (v1.2.3)", target)
+	}
+	cacheDir, err := resolveCacheDir(cacheFlag, e)
+	if err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	g := &graph.Go{Dir: wd, Environ: e}
+	genv, err := g.Env(ctx)
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	f := &modproxy.Fetcher{Proxy: genv.GOPROXY, NoProxy: genv.GONOPROXY, Dir: filepath.Join(cacheDir, "download")}
+	modFile, err := f.Fetch(ctx, m, "mod")
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	zipFile, err := f.Fetch(ctx, m, "zip")
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	zm, zh, err := verify.HashZip(zipFile)
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	if zm != m {
+		return &exitError{ExitFailure, fmt.Errorf("%s: the proxy served a zip of %s", m, zm)}
+	}
+	mh, err := verify.HashGoModFile(modFile)
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	fmt.Fprintf(stdout, "%s %s %s\n%s %s/go.mod %s\n", m.Path, m.Version, zh, m.Path, m.Version, mh)
 	return nil
 }
 
