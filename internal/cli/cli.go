@@ -104,8 +104,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "snapshot", "diff", "hook":
-		return &exitError{ExitFailure, fmt.Errorf("%s is not built yet in this version of modseal (%s)", cmd, versionString())}
+	case "snapshot":
+		return runSnapshot(ctx, rest, stdout, stderr, e)
+	case "diff":
+		return runDiff(ctx, rest, stdout, stderr, e)
+	case "hook":
+		return runHook(ctx, rest, stdout, stderr, e)
 	}
 	return usageErr("unknown command %q: run 'modseal help'", cmd)
 }
