@@ -59,11 +59,16 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	hash-mismatch            error    the recomputed h1 of a module zip or its .mod file differs from go.sum
 	cache-tampered           error    an extracted module directory in the module cache differs from go.sum
 	incompatible-with-gomod  error    a +incompatible version whose zip has a go.mod
+	sumdb-mismatch           error    go.sum disagrees with the checksum database
+	sumdb-missing            error    a public module version is unknown to the checksum database
+	retracted                warning  the selected version is retracted by the module's author (the message carries the rationale)
+	deprecated               note     the module is deprecated by its author (the message carries the notice)
+	pseudo-version           error    (also) a pseudo-version whose timestamp or revision disagrees with the proxy's .info
+	insecure-setting         warning  GOSUMDB=off, GONOSUMDB/GOPRIVATE covering a public host, GOINSECURE, GOFLAGS -insecure or -mod=mod
 
-The contract's other rules (vendor-*, sumdb-*, retracted, deprecated,
-insecure-setting, drift-*, snapshot-signature) belong to checks that are not
-built yet; audit lists those checks under "skipped" so that a report never
-reads as a pass for them.
+The contract's other rules (vendor-*, drift-*, snapshot-signature) belong to
+checks that are not built yet; audit lists those checks under "skipped" so
+that a report never reads as a pass for them.
 
 How the rules read the files:
 
@@ -124,6 +129,57 @@ re-hashed: they are what builds compile. --no-cache turns the cache off.
 findings come out in the same order whatever the number. A progress line
 (modules and bytes) is drawn on standard error when it is a terminal and CI
 is not set, or always with --progress always.
+
+# Checksum database
+
+Every h1 line of go.sum and go.work.sum for a public module is looked up in
+the checksum database GOSUMDB names, with the signed tree head and inclusion
+proofs checked by golang.org/x/mod/sumdb: sumdb-mismatch (go.sum disagrees;
+the finding carries both hashes) and sumdb-missing (the database does not
+know the version), each at its go.sum line.
+
+The database is chosen and reached as the go command does it: GOSUMDB is
+"off", a known name (sum.golang.org; sum.golang.google.cn is an alias),
+"name+key" or "name+key url"; without a URL, each GOPROXY entry is asked for
+<proxy>/sumdb/<name>/supported and the first that answers 200 is used (404
+and 410, or any error after a "|", move on), else the database is contacted
+directly. Modules matched by GONOSUMDB (go env derives it from GOPRIVATE)
+are never looked up, and are listed under "skipped".
+
+modseal's cache (CACHE/sumdb) keeps tiles, lookups and the latest signed tree
+head it verified. A second run needs no request for lines already verified,
+and a database that shows a history inconsistent with the one seen before (a
+forked log), or serves data that does not hash to its own signed tree, is a
+SECURITY ERROR: exit 2 with a message that starts with those words. The go
+command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is read as a
+second source of tiles and lookups, and the tree head it saved
+(GOPATH/pkg/sumdb/NAME/latest) is checked against the database as a second
+witness; neither is ever written.
+
+Lookups run concurrently (8 per --jobs, between 16 and 64), each request with
+a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
+A database that cannot be reached is an operational failure (exit 2), never
+a pass; --offline skips the check and lists it under "skipped".
+
+# What the authors say
+
+For every module of the build list, the module proxy is asked for the
+module's versions (@v/list, else @latest) and the go.mod of the latest one:
+its retract directives (retracted, with the rationale) and the Deprecated:
+notice of its module directive (deprecated). For a pseudo-version, the
+proxy's .info must give the timestamp the version carries and, when it
+reports the origin, a commit the revision is a prefix of (pseudo-version).
+Findings are placed at the go.mod line that requires the module, when the
+main module requires it directly. These questions are asked afresh on every
+run (authors retract at any time); --offline skips them.
+
+# Settings
+
+insecure-setting flags environments that switch verification off or open it
+wide, as "go env" reports them: GOSUMDB=off; GONOSUMDB or GOPRIVATE patterns
+that cover every owner on a public code host ("*", "github.com",
+"github.com/*", "*.com"; matched with the go command's own matcher); any
+GOINSECURE; GOFLAGS with -insecure or -mod=mod.
 
 # Output
 
@@ -188,8 +244,11 @@ unchecked against the checksum database.
 
 # Limitations
 
-  - vendor/ checks, the checksum database, retractions, deprecations and
-    pseudo-version origins are not built yet (audit lists them as skipped).
+  - vendor/ checks are not built yet (audit lists them as skipped).
+  - modseal's sumdb cache is safe for concurrent use within one process;
+    two modseal processes sharing a cache directory can race on the latest
+    tree head (the loser's update is retried by the sumdb client, but not
+    across processes).
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
   - snapshot, diff and hook are not built yet and exit 2 saying so.
