@@ -120,6 +120,7 @@ Usage:
 
 	modseal audit [flags] [DIR]    check go.mod, go.sum and go.work in DIR (default .)
 	modseal hash [flags] TARGET    print the h1 hash of a module zip, module directory or go.mod file
+	modseal hook install [DIR]     install a git pre-commit hook running the offline audit
 	modseal version                print version, commit and Go version
 	modseal help [command]         show help
 
@@ -156,6 +157,13 @@ Hash prints the h1 hash of TARGET as go.sum records it:
 A directory inside the module cache names its module; elsewhere give --module.
 `,
 	"version": "usage: modseal version\n",
+	"hook": `usage: modseal hook install|uninstall [--force] [DIR]
+
+Install writes a git pre-commit hook (honouring core.hooksPath) that runs
+"modseal audit --offline" when go.mod, go.sum, go.work, go.work.sum or
+vendor/modules.txt are staged. It refuses to overwrite a hook modseal did not
+write unless --force; uninstall removes only modseal's own hook.
+`,
 }
 
 // commonFlags are the flags audit (and later snapshot and diff) share.

@@ -1,12 +1,116 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/verify"
 )
 
-// runHook implements "modseal hook install|uninstall".
+// hookMarker identifies a pre-commit hook modseal wrote; modseal overwrites
+// or removes no other hook.
+const hookMarker = "# modseal-hook: v1"
+
+// hookScript is the pre-commit hook: the fast offline audit, only when a
+// file that decides the dependencies is staged.
+const hookScript = `#!/bin/sh
+# Installed by "modseal hook install"; "modseal hook uninstall" removes it.
+` + hookMarker + `
+# Runs modseal's offline audit (no network) when go.mod, go.sum, go.work,
+# go.work.sum or vendor/modules.txt are part of the commit. Set MODSEAL to the
+# binary to use; git commit --no-verify skips the hook.
+staged=$(git diff --cached --name-only --diff-filter=ACMR -- \
+	'go.mod' '*/go.mod' 'go.sum' '*/go.sum' 'go.work' 'go.work.sum' 'vendor/modules.txt' '*/vendor/modules.txt')
+[ -n "$staged" ] || exit 0
+exec "${MODSEAL:-modseal}" audit --offline .
+`
+
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
-	return &exitError{ExitFailure, fmt.Errorf("hook is not built yet in this version of modseal (%s)", versionString())}
+	if len(args) == 0 {
+		return usageErr("usage: modseal hook install|uninstall [--force] [DIR]")
+	}
+	sub := args[0]
+	fs := newFlagSet("hook", stderr)
+	force := fs.Bool("force", false, "overwrite a pre-commit hook modseal did not write")
+	pos, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return flagErr(err)
+	}
+	if len(pos) > 1 {
+		return usageErr("hook %s takes one directory, got %d arguments", sub, len(pos))
+	}
+	dir := "."
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	hook, err := hookPath(ctx, dir)
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	switch sub {
+	case "install":
+		return installHook(hook, *force, stdout)
+	case "uninstall":
+		return uninstallHook(hook, stdout)
+	}
+	return usageErr("unknown hook command %q: want install or uninstall", sub)
+}
+
+// hookPath returns the pre-commit hook file of the git repository holding
+// dir, honouring core.hooksPath.
+func hookPath(ctx context.Context, dir string) (string, error) {
+	out, err := gocmd.Git(ctx, dir, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return "", fmt.Errorf("%s is not in a git repository: %v", dir, err)
+	}
+	hooks := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(hooks) {
+		hooks = filepath.Join(dir, hooks)
+	}
+	return filepath.Join(hooks, "pre-commit"), nil
+}
+
+func installHook(hook string, force bool, stdout io.Writer) error {
+	old, err := os.ReadFile(hook)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return &exitError{ExitFailure, err}
+	case !bytes.Contains(old, []byte(hookMarker)) && !force:
+		return &exitError{ExitFailure, fmt.Errorf("%s exists and was not written by modseal: not overwriting it (add \"modseal audit --offline\" to it yourself, or pass --force)", hook)}
+	}
+	if err := verify.WriteFileAtomic(hook, []byte(hookScript)); err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	if err := os.Chmod(hook, 0o755); err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	fmt.Fprintf(stdout, "modseal: installed the pre-commit hook %s\n", hook)
+	return nil
+}
+
+func uninstallHook(hook string, stdout io.Writer) error {
+	old, err := os.ReadFile(hook)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(stdout, "modseal: no pre-commit hook at %s\n", hook)
+		return nil
+	case err != nil:
+		return &exitError{ExitFailure, err}
+	case !bytes.Contains(old, []byte(hookMarker)):
+		return &exitError{ExitFailure, fmt.Errorf("%s was not written by modseal: not removing it", hook)}
+	}
+	if err := os.Remove(hook); err != nil {
+		return &exitError{ExitFailure, err}
+	}
+	fmt.Fprintf(stdout, "modseal: removed the pre-commit hook %s\n", hook)
+	return nil
 }
