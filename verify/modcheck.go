@@ -28,9 +28,10 @@ type ModuleCheck struct {
 
 // A CheckResult is the outcome of one ModuleCheck.
 type CheckResult struct {
-	Findings []Finding
-	Verified bool  // every hash compared matched, and at least one was compared
-	Bytes    int64 // bytes of zip read
+	Findings    []Finding
+	Verified    bool   // every hash compared matched, and at least one was compared
+	ZipVerified string // the zip file, if its hash matched go.sum
+	Bytes       int64  // bytes of zip read
 }
 
 // A Hasher compares module files with go.sum: the zip and the .mod file
@@ -102,6 +103,7 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 			res.Findings[len(res.Findings)-1].Want, res.Findings[len(res.Findings)-1].Got = c.Zip.Hash, got
 		default:
 			zipOK = true
+			res.ZipVerified = c.ZipFile
 		}
 		if zipErr == nil && semver.Build(m.Version) == "+incompatible" {
 			if has, err := ZipHasGoMod(c.ZipFile, m); err == nil && has {

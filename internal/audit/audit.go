@@ -61,12 +61,10 @@ func (e *OpError) Unwrap() error { return e.Err }
 
 // Checks that the go command answers, with the rules they report.
 var (
-	checkTidy  = []string{verify.RuleGoSumMissing, verify.RuleGoSumUnused}
-	checkHash  = []string{verify.RuleHashMismatch, verify.RuleCacheTampered, verify.RuleIncompatibleWithGoMod}
-	checkSumDB = []string{verify.RuleSumDBMismatch, verify.RuleSumDBMissing}
-	checksTodo = []Skipped{
-		{"vendor", "vendor-inconsistent and vendor-tampered checks are not built yet in this version of modseal"},
-	}
+	checkTidy   = []string{verify.RuleGoSumMissing, verify.RuleGoSumUnused}
+	checkHash   = []string{verify.RuleHashMismatch, verify.RuleCacheTampered, verify.RuleIncompatibleWithGoMod}
+	checkSumDB  = []string{verify.RuleSumDBMismatch, verify.RuleSumDBMissing}
+	checkVendor = []string{verify.RuleVendorInconsistent, verify.RuleVendorTampered}
 )
 
 // checkRules names the rules of each check that needs the network.
@@ -83,6 +81,7 @@ func (e *networkError) Unwrap() error { return e.err }
 type moduleFiles struct {
 	rel      string // "." or a slash path relative to Dir
 	sumLines int
+	mf       *modfile.File // nil if go.mod does not parse
 }
 
 // Run audits the module or workspace in opts.Dir.
@@ -161,6 +160,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		mf, fs := verify.CheckModFile(name, data)
 		res.Findings = append(res.Findings, fs...)
+		m.mf = mf
 		if mf != nil && mf.Module != nil {
 			paths = append(paths, mf.Module.Mod.Path)
 			hin.replaces = append(hin.replaces, mf.Replace...)
@@ -281,13 +281,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
 		}
 		hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), filepath.Join(opts.CacheDir, "download"))
-		fs, skipped, verified, err := checkHashes(ctx, hin, opts)
+		fs, skipped, verified, zips, err := checkHashes(ctx, hin, opts)
 		if err != nil {
 			fail("hash", err)
 		}
 		res.Findings = append(res.Findings, fs...)
 		res.Skipped = append(res.Skipped, skipped...)
 		res.Verified = verified
+		if err == nil && !allSkipped(opts.Skip, checkVendor) {
+			fs, skipped, err := checkVendors(dir, mods, zips)
+			if err != nil {
+				return nil, &OpError{err}
+			}
+			res.Findings = append(res.Findings, fs...)
+			res.Skipped = append(res.Skipped, skipped...)
+		}
+	} else if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, mods) {
+		res.Skipped = append(res.Skipped, Skipped{"vendor", "needs the module hashes, which were not checked"})
 	}
 	findingErrors := hasErrors(res.Findings)
 	for _, f := range failures {
@@ -307,7 +317,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, &OpError{f.err}
 		}
 	}
-	res.Skipped = append(res.Skipped, checksTodo...)
 
 	res.Findings = dropRedundantUnused(res.Findings)
 	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })

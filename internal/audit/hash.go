@@ -36,7 +36,7 @@ type hashInputs struct {
 
 // checkHashes compares every module of the graph that go.sum has a hash
 // for with the files in the module caches.
-func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []Skipped, verified int, err error) {
+func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []Skipped, verified int, zips map[module.Version]string, err error) {
 	idx := make(map[string]*verify.SumRef)
 	for _, sf := range in.sums {
 		for _, l := range sf.Lines {
@@ -106,14 +106,15 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 	close(jobs)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return nil, nil, 0, ctx.Err()
+		return nil, nil, 0, nil, ctx.Err()
 	}
 
+	zips = make(map[module.Version]string)
 	skips := make(map[string][]string) // reason → modules
 	for i, o := range results {
 		switch {
 		case o.err != nil:
-			return nil, nil, 0, fmt.Errorf("%s: %v", checks[i].Module, o.err)
+			return nil, nil, 0, nil, fmt.Errorf("%s: %v", checks[i].Module, o.err)
 		case o.skip != "":
 			skips[o.skip] = append(skips[o.skip], checks[i].Module.String())
 		default:
@@ -121,13 +122,16 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 			if o.res.Verified {
 				verified++
 			}
+			if o.res.ZipVerified != "" {
+				zips[checks[i].Module] = o.res.ZipVerified
+			}
 		}
 	}
 	for reason, mods := range skips {
 		skipped = append(skipped, Skipped{"hash", fmt.Sprintf("%d module(s) not verified: %s: %s", len(mods), reason, listSome(mods, 5))})
 	}
 	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Reason, b.Reason) })
-	return findings, skipped, verified, nil
+	return findings, skipped, verified, zips, nil
 }
 
 // locate fills in where c's files are: the first module cache that has

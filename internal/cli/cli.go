@@ -136,7 +136,7 @@ syntax, module paths and versions, go.sum completeness with the go command
 as the oracle, and the h1 hashes of module zips, .mod files and extracted
 directories against go.sum. Flags:
 
-	--format text|json   output format (default text)
+	--format FORMAT      text|json|sarif|github (default text)
 	--output FILE        write the report to FILE instead of standard output
 	--fail-on LEVEL      error|warning|note|never: exit 1 at or above LEVEL (default error)
 	--skip RULE[,RULE]   leave out findings of these rules
@@ -253,7 +253,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 		return usageErr("--progress must be auto, always or never, got %q", c.progress)
 	}
 	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
-	h, err := report.NewHandler(c.format, color)
+	h, err := report.NewHandlerWith(c.format, report.Options{
+		Color:       color,
+		FailOn:      failRank,
+		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
+		OutputFile:  e.get("GITHUB_OUTPUT"),
+	})
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}

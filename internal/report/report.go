@@ -87,15 +87,40 @@ type Handler interface {
 }
 
 // Formats lists the output formats, for flag help and validation.
-var Formats = []string{"text", "json"}
+var Formats = []string{"text", "json", "sarif", "github"}
+
+// Options configure a handler. The zero value gives every format its
+// defaults.
+type Options struct {
+	Color bool // text: ANSI colors
+	// FailOn is the lowest severity rank (verify.Severity.Rank) at which the
+	// run fails, 0 meaning error; github reports it as the result output.
+	FailOn int
+	// SummaryFile and OutputFile are the files GitHub Actions names in
+	// $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT; github appends to them.
+	// The caller reads the environment, so tests stay hermetic.
+	SummaryFile string
+	OutputFile  string
+}
 
 // NewHandler returns the handler for format. color applies to text only.
+// It is NewHandlerWith(format, Options{Color: color}): the github handler it
+// returns writes workflow commands only, no step summary or outputs.
 func NewHandler(format string, color bool) (Handler, error) {
+	return NewHandlerWith(format, Options{Color: color})
+}
+
+// NewHandlerWith returns the handler for format, configured by opts.
+func NewHandlerWith(format string, opts Options) (Handler, error) {
 	switch format {
 	case "text":
-		return &Text{Color: color}, nil
+		return &Text{Color: opts.Color}, nil
 	case "json":
 		return JSON{}, nil
+	case "sarif":
+		return SARIF{}, nil
+	case "github":
+		return &GitHub{SummaryFile: opts.SummaryFile, OutputFile: opts.OutputFile, FailOn: opts.FailOn}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %v)", format, Formats)
 }

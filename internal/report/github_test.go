@@ -1,0 +1,285 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modseal/modseal/internal/audit"
+	"github.com/modseal/modseal/verify"
+)
+
+// runGitHub renders r with the github handler into fresh step summary and
+// output files, returning stdout and the two files' contents.
+func runGitHub(t *testing.T, g *GitHub, r *Report) (stdout, summary, outputs []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	if g.SummaryFile == "" {
+		g.SummaryFile = filepath.Join(dir, "step_summary.md")
+	}
+	if g.OutputFile == "" {
+		g.OutputFile = filepath.Join(dir, "output")
+	}
+	var buf bytes.Buffer
+	if err := g.Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	summary, err := os.ReadFile(g.SummaryFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs, err = os.ReadFile(g.OutputFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), summary, outputs
+}
+
+func TestGitHubGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    *Report
+	}{
+		{"findings", sampleReport()},
+		{"empty", emptyReport()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, summary, outputs := runGitHub(t, &GitHub{}, tc.r)
+			checkGolden(t, "github-"+tc.name+".stdout", stdout)
+			checkGolden(t, "github-"+tc.name+".summary.md", summary)
+			checkGolden(t, "github-"+tc.name+".output", outputs)
+		})
+	}
+}
+
+// Every workflow command is one line, whatever the report's strings hold: a
+// message cannot end its command and start another.
+func TestGitHubOneLinePerCommand(t *testing.T) {
+	r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{{
+		Rule: verify.RuleDeprecated, Severity: verify.SeverityNote,
+		Message: "deprecated: use v2\n::error file=main.go::fake\r\n::add-mask::x",
+		File:    "go.mod", Line: 3,
+	}}})
+	stdout, _, _ := runGitHub(t, &GitHub{}, r)
+	lines := strings.Split(strings.TrimSuffix(string(stdout), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one command and the summary line, got:\n%s", stdout)
+	}
+	want := "::notice file=go.mod,line=3,title=deprecated::deprecated: use v2%0A::error file=main.go::fake%0D%0A::add-mask::x"
+	if lines[0] != want {
+		t.Errorf("got  %s\nwant %s", lines[0], want)
+	}
+}
+
+func TestGitHubEscaping(t *testing.T) {
+	for _, tc := range []struct {
+		in, data, prop string
+	}{
+		{"plain text", "plain text", "plain text"},
+		{"100% sure", "100%25 sure", "100%25 sure"},
+		{"%0A is not a newline", "%250A is not a newline", "%250A is not a newline"},
+		{"line 1\nline 2\r\n", "line 1%0Aline 2%0D%0A", "line 1%0Aline 2%0D%0A"},
+		{"a:b,c", "a:b,c", "a%3Ab%2Cc"},
+		{"::x,y::", "::x,y::", "%3A%3Ax%2Cy%3A%3A"},
+	} {
+		if got := escapeData(tc.in); got != tc.data {
+			t.Errorf("escapeData(%q) = %q, want %q", tc.in, got, tc.data)
+		}
+		if got := escapeProperty(tc.in); got != tc.prop {
+			t.Errorf("escapeProperty(%q) = %q, want %q", tc.in, got, tc.prop)
+		}
+	}
+
+	// Properties: file names with : and , are escaped, line= and file= are
+	// left out when unknown.
+	r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+		{Rule: verify.RuleVendorTampered, Severity: verify.SeverityError, Message: "m1", File: "vendor/a,b/c:d.go"},
+		{Rule: verify.RuleInsecureSetting, Severity: verify.SeverityWarning, Message: "m2"},
+		{Rule: verify.RuleGoSumUnused, Severity: verify.SeverityNote, Message: "m3 50%", File: "go.sum", Line: 7},
+	}})
+	stdout, _, _ := runGitHub(t, &GitHub{}, r)
+	for _, want := range []string{
+		"::error file=vendor/a%2Cb/c%3Ad.go,title=vendor-tampered::m1\n",
+		"::warning title=insecure-setting::m2\n",
+		"::notice file=go.sum,line=7,title=gosum-unused::m3 50%25\n",
+	} {
+		if !strings.Contains(string(stdout), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestMarkdownEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com/mod":          "example.com/mod",
+		"a | b":                    `a \| b`,
+		"line 1\nline 2\r\nline 3": "line 1<br>line 2<br>line 3",
+		"<img src=x>":              `\<img src=x\>`,
+		"[click](http://x)":        `\[click\](http://x)`,
+		"![i](http://x)":           `\!\[i\](http://x)`,
+		"a_b *c* `d` ~e~ \\ & #1":  "a\\_b \\*c\\* \\`d\\` \\~e\\~ \\\\ \\& \\#1",
+	} {
+		if got := mdEscape(in); got != want {
+			t.Errorf("mdEscape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestGitHubAppends(t *testing.T) {
+	dir := t.TempDir()
+	summaryFile := filepath.Join(dir, "summary.md")
+	outputFile := filepath.Join(dir, "output")
+	for _, tc := range []struct {
+		name, summaryBefore, outputBefore, summarySep, outputSep string
+	}{
+		{"newline", "# Tests\n\nall passed\n", "other=1\n", "\n", ""},
+		{"no-newline", "# Tests\n\nall passed", "other=1", "\n\n", "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(summaryFile, []byte(tc.summaryBefore), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(outputFile, []byte(tc.outputBefore), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, summary, outputs := runGitHub(t, &GitHub{SummaryFile: summaryFile, OutputFile: outputFile}, sampleReport())
+			r := sampleReport()
+			if want := tc.summaryBefore + tc.summarySep + string(stepSummary(r, true)); string(summary) != want {
+				t.Errorf("summary file:\n%s\nwant:\n%s", summary, want)
+			}
+			if want := tc.outputBefore + tc.outputSep + string(stepOutputs(r, true)); string(outputs) != want {
+				t.Errorf("output file:\n%s\nwant:\n%s", outputs, want)
+			}
+		})
+	}
+
+	// Two runs in one job: both summaries are kept.
+	os.Remove(summaryFile)
+	g := &GitHub{SummaryFile: summaryFile}
+	for range 2 {
+		if err := g.Write(&bytes.Buffer{}, emptyReport()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(summaryFile)
+	one := string(stepSummary(emptyReport(), false))
+	if string(data) != one+"\n"+one {
+		t.Errorf("second run did not append:\n%s", data)
+	}
+}
+
+func TestGitHubResult(t *testing.T) {
+	warningsOnly := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+		{Rule: verify.RuleRetracted, Severity: verify.SeverityWarning, Message: "retracted", File: "go.mod", Line: 4},
+		{Rule: verify.RuleDeprecated, Severity: verify.SeverityNote, Message: "deprecated", File: "go.mod", Line: 5},
+	}})
+	for _, tc := range []struct {
+		failOn int
+		r      *Report
+		result string
+	}{
+		{0, warningsOnly, "pass"}, // default: error
+		{verify.SeverityError.Rank(), warningsOnly, "pass"},
+		{verify.SeverityWarning.Rank(), warningsOnly, "fail"},
+		{verify.SeverityNote.Rank(), warningsOnly, "fail"},
+		{99, sampleReport(), "pass"}, // --fail-on never
+		{0, sampleReport(), "fail"},
+		{0, emptyReport(), "pass"},
+	} {
+		_, summary, outputs := runGitHub(t, &GitHub{FailOn: tc.failOn}, tc.r)
+		if !strings.HasPrefix(string(outputs), "result="+tc.result+"\n") {
+			t.Errorf("fail-on rank %d: outputs\n%s\nwant result=%s", tc.failOn, outputs, tc.result)
+		}
+		if !strings.Contains(strings.SplitN(string(summary), "\n", 2)[0], ": "+tc.result) {
+			t.Errorf("fail-on rank %d: summary heading %q, want result %s", tc.failOn, strings.SplitN(string(summary), "\n", 2)[0], tc.result)
+		}
+	}
+}
+
+func TestGitHubNoFiles(t *testing.T) {
+	// Without the files (NewHandler, or outside Actions), only stdout.
+	h, err := NewHandler("github", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	var buf bytes.Buffer
+	if err := h.Write(&buf, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("wrote files: %v", entries)
+	}
+}
+
+func TestGitHubUnwritableFiles(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "file")
+	var buf bytes.Buffer
+	err := (&GitHub{SummaryFile: missing, OutputFile: missing}).Write(&buf, sampleReport())
+	if err == nil || !strings.Contains(err.Error(), "step summary") || !strings.Contains(err.Error(), "step outputs") {
+		t.Errorf("err = %v, want both file errors", err)
+	}
+	if !strings.Contains(buf.String(), "::error ") {
+		t.Error("the annotations were not written before the file errors")
+	}
+}
+
+func TestWriteOutputHeredoc(t *testing.T) {
+	var b bytes.Buffer
+	writeOutput(&b, "single", "a=b c")
+	value := "line 1\nghadelimiter_x\nline 3"
+	writeOutput(&b, "multi", value)
+	lines := strings.Split(b.String(), "\n")
+	if lines[0] != "single=a=b c" {
+		t.Errorf("single-line output: %q", lines[0])
+	}
+	head, delim, ok := strings.Cut(lines[1], "<<")
+	if !ok || head != "multi" || !strings.HasPrefix(delim, "ghadelimiter_") || strings.Contains(value, delim) {
+		t.Fatalf("heredoc header %q", lines[1])
+	}
+	if got := strings.Join(lines[2:5], "\n"); got != value || lines[5] != delim || lines[6] != "" || len(lines) != 7 {
+		t.Errorf("heredoc body:\n%s", b.String())
+	}
+
+	// A value holding the would-be delimiter gets another one.
+	var b2 bytes.Buffer
+	writeOutput(&b2, "multi", "x\n"+delim)
+	if _, d2, _ := strings.Cut(strings.SplitN(b2.String(), "\n", 2)[0], "<<"); d2 == delim {
+		t.Errorf("delimiter %q occurs in the value", d2)
+	}
+}
+
+// The handler reads no environment: a token in it cannot leak into anything
+// it writes, and the files are the ones its caller chose.
+func TestGitHubIgnoresEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GITHUB_TOKEN", "ghs_secrettokenvalue")
+	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(dir, "env-summary"))
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(dir, "env-output"))
+	stdout, summary, outputs := runGitHub(t, &GitHub{}, sampleReport())
+	for _, data := range [][]byte{stdout, summary, outputs} {
+		if bytes.Contains(data, []byte("secret")) {
+			t.Errorf("token in output:\n%s", data)
+		}
+	}
+	for _, f := range []string{"env-summary", "env-output"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("handler wrote %s, named only by the environment", f)
+		}
+	}
+}
+
+func TestGitHubSubdirLocations(t *testing.T) {
+	r := New("v0", &audit.Result{Dir: "services/api", Findings: []verify.Finding{
+		{Rule: verify.RuleGoSumUnused, Severity: verify.SeverityNote, Message: "m", File: "go.sum", Line: 2},
+	}})
+	stdout, summary, _ := runGitHub(t, &GitHub{}, r)
+	if !strings.HasPrefix(string(stdout), "::notice file=services/api/go.sum,line=2,") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if !strings.Contains(string(summary), "| services/api/go.sum:2 |") {
+		t.Errorf("summary:\n%s", summary)
+	}
+}
