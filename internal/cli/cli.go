@@ -110,6 +110,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDiff(ctx, rest, stdout, stderr, e)
 	case "hook":
 		return runHook(ctx, rest, stdout, stderr, e)
+	case "pr-comment":
+		return runPRComment(ctx, rest, stdout, stderr, e)
 	}
 	return usageErr("unknown command %q: run 'modseal help'", cmd)
 }
