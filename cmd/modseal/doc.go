@@ -8,6 +8,7 @@ command needs.
 
 	modseal audit [flags] [DIR]
 	modseal hash [--module PATH@VERSION] TARGET
+	modseal hook install|uninstall [--force] [DIR]
 	modseal version
 	modseal help [command]
 
@@ -16,7 +17,7 @@ command finds for DIR: every module of the workspace, go.work and go.work.sum.
 
 Flags of audit (they may stand before or after DIR):
 
-	--format text|json   output format (default text)
+	--format FORMAT      text, json, sarif or github (default text)
 	--output FILE        write the report to FILE (atomically) instead of standard output
 	--fail-on LEVEL      error|warning|note|never: exit 1 on findings at or above LEVEL (default error)
 	--skip RULE[,RULE]   leave out findings of these rules; a check whose every rule is skipped does not run
@@ -37,6 +38,14 @@ A zip is checked with golang.org/x/mod/zip's CheckZip before it is hashed and
 is never extracted. A directory inside the module cache names its module; any
 other directory, and a go.mod file that should print a go.sum line, needs
 --module PATH@VERSION.
+
+Hook install writes a git pre-commit hook (honouring core.hooksPath) that
+runs "modseal audit --offline" when go.mod, go.sum, go.work, go.work.sum or
+vendor/modules.txt are staged. It refuses to overwrite a hook modseal did not
+write unless --force; uninstall removes only modseal's own. For the
+pre-commit framework, the repository's .pre-commit-hooks.yaml offers
+modseal-audit (built with language golang), modseal-audit-system (a modseal
+already on PATH) and modseal-snapshot.
 
 # Rules
 
@@ -66,9 +75,11 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	pseudo-version           error    (also) a pseudo-version whose timestamp or revision disagrees with the proxy's .info
 	insecure-setting         warning  GOSUMDB=off, GONOSUMDB/GOPRIVATE covering a public host, GOINSECURE, GOFLAGS -insecure or -mod=mod
 
-The contract's other rules (vendor-*, drift-*, snapshot-signature) belong to
-checks that are not built yet; audit lists those checks under "skipped" so
-that a report never reads as a pass for them.
+	vendor-inconsistent      error    vendor/modules.txt disagrees with go.mod (the go command's "inconsistent vendoring")
+	vendor-tampered          error    a vendored file differs from the go.sum-verified module zip, or is added or missing
+
+The contract's other rules (drift-*, snapshot-signature) belong to checks
+that are not built yet; a report never reads as a pass for them.
 
 How the rules read the files:
 
@@ -129,6 +140,20 @@ re-hashed: they are what builds compile. --no-cache turns the cache off.
 findings come out in the same order whatever the number. A progress line
 (modules and bytes) is drawn on standard error when it is a terminal and CI
 is not set, or always with --progress always.
+
+# vendor/
+
+"go build -mod=vendor" trusts vendor/ and "go mod verify" ignores it. When a
+module has vendor/modules.txt, audit checks it against go.mod exactly as the
+go command's checkVendorConsistency does (vendor-inconsistent; stricter where
+the go command silently ignores malformed or mis-keyed lines), and compares
+every vendored file with the file "go mod vendor" would copy from the module
+zip whose hash matched go.sum: the package directories modules.txt lists
+(non-test files, embedded files) and the license files of their parent
+directories (vendor-tampered: modified, added or missing). A module replaced
+by a directory is compared with that directory. A module whose zip could not
+be verified is listed under "skipped". Workspace vendoring (go work vendor)
+is not checked for consistency yet.
 
 # Checksum database
 
@@ -196,7 +221,18 @@ JSON output is one object, schema "modseal/report/v1":
 	 "summary": {"modules", "verified", "errors", "warnings", "notes"},
 	 "graph_digest"}
 
-findings and skipped are always arrays; empty finding fields are left out.
+SARIF output (--format sarif) is SARIF 2.1.0: one rule per rule id with help
+text, results at go.mod, go.sum and vendor lines (1-based), skipped checks as
+tool execution notifications, and partial fingerprints that ignore the line
+and the message, so that GitHub code scanning does not open a new alert when
+a line moves. Unlike govulncheck, the exit status still follows --fail-on.
+
+GitHub output (--format github) writes workflow commands (::error,
+::warning, ::notice with file and line, escaped as GitHub requires), appends
+a Markdown report to $GITHUB_STEP_SUMMARY and the outputs result, findings,
+errors and graph-digest to $GITHUB_OUTPUT.
+
+In JSON, findings and skipped are always arrays; empty finding fields are left out.
 "module" joins a workspace's module paths with ",". "graph_digest" is
 "sha256:" and the hex SHA-256 of the sorted "go mod graph" lines, each ending
 in "\n" (the same as go mod graph | LC_ALL=C sort | sha256sum).
@@ -244,7 +280,6 @@ unchecked against the checksum database.
 
 # Limitations
 
-  - vendor/ checks are not built yet (audit lists them as skipped).
   - modseal's sumdb cache is safe for concurrent use within one process;
     two modseal processes sharing a cache directory can race on the latest
     tree head (the loser's update is retried by the sumdb client, but not
