@@ -82,7 +82,14 @@ func TestPreCommit(t *testing.T) {
 		t.Fatalf("pre-commit did not run the hook:\n%s", out)
 	}
 
-	write("go.sum", strings.Replace(strings.Join(sum, "\n")+"\n", " h1:", " h1:AAAA", 1))
+	// Tamper with the zip hash, keeping it well formed.
+	tampered := strings.Join(sum, "\n") + "\n"
+	i := strings.Index(tampered, " h1:") + len(" h1:")
+	repl := "AAAA"
+	if tampered[i:i+4] == repl {
+		repl = "BBBB"
+	}
+	write("go.sum", tampered[:i]+repl+tampered[i+4:])
 	if o, err := run("git", "add", "go.sum"); err != nil {
 		t.Fatalf("git add: %v\n%s", err, o)
 	}

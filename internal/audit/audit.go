@@ -206,7 +206,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			})
 		}
 	}
+	// The build list and the graph feed the report's module count and
+	// graph_digest, but cost a go command each: with --skip leaving no check
+	// that needs them (as in the pre-commit hook), they are not computed.
+	needList := !allSkipped(opts.Skip, checkOrigin)
+	needGraph := !allSkipped(opts.Skip, checkHash) || !allSkipped(opts.Skip, checkVendor)
+	if !needList {
+		res.Skipped = append(res.Skipped, Skipped{"build-list", "not computed: no check that needs it ran (--skip)"})
+	}
+	if !needGraph {
+		res.Skipped = append(res.Skipped, Skipped{"graph", "not computed: no check that needs it ran (--skip)"})
+	}
 	wg.Go(func() {
+		if !needList {
+			return
+		}
 		list, err := g.BuildList(ctx)
 		if err != nil {
 			fail("build-list", err)
@@ -238,6 +252,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Skipped = append(res.Skipped, skipped...)
 	})
 	wg.Go(func() {
+		if !needGraph {
+			return
+		}
 		edges, err := g.Edges(ctx)
 		if err != nil {
 			fail("graph", err)
