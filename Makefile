@@ -21,11 +21,15 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-# Each fuzz target for FUZZTIME (go test runs one -fuzz target at a time).
+# Each fuzz target of every package for FUZZTIME (go test runs one -fuzz
+# target at a time).
+FUZZPKGS ?= ./verify ./graph ./internal/sign
 fuzz:
-	@for t in $$($(GO) test ./verify -list '^Fuzz' | grep '^Fuzz'); do \
-		echo "fuzz $$t"; \
-		$(GO) test ./verify -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for p in $(FUZZPKGS); do \
+		for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
+			echo "fuzz $$p $$t"; \
+			$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
 	done
 
 bench:
