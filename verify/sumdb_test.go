@@ -240,7 +240,7 @@ func TestCheckSumDBFaults(t *testing.T) {
 			var calls atomic.Int64
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if strings.Contains(r.URL.Path, "/lookup/") && calls.Add(1) <= 2 {
-					http.Error(w, "busy", 503)
+					http.Error(w, "busy", http.StatusServiceUnavailable)
 					return true
 				}
 				return false
@@ -249,7 +249,7 @@ func TestCheckSumDBFaults(t *testing.T) {
 		{"persistent 500s fail", func(int64) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if strings.Contains(r.URL.Path, "/lookup/") {
-					http.Error(w, "down", 500)
+					http.Error(w, "down", http.StatusInternalServerError)
 					return true
 				}
 				return false
@@ -258,7 +258,7 @@ func TestCheckSumDBFaults(t *testing.T) {
 		{"410 on lookup is missing, not failure", func(int64) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if strings.Contains(r.URL.Path, "/lookup/example.com/b@") {
-					http.Error(w, "gone", 410)
+					http.Error(w, "gone", http.StatusGone)
 					return true
 				}
 				return false
