@@ -57,22 +57,36 @@ func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb st
 		found bool
 		err   error
 	}
+	// One work item per module version, not per line: a module's zip line
+	// and its /go.mod line share one database record, so two workers given
+	// the pair would wait on the same request and halve the concurrency.
+	groups := make(map[module.Version][]int)
+	var groupOrder []module.Version
+	for i, k := range order {
+		mv := module.Version{Path: k.path, Version: strings.TrimSuffix(k.version, goModSuffix)}
+		if _, ok := groups[mv]; !ok {
+			groupOrder = append(groupOrder, mv)
+		}
+		groups[mv] = append(groups[mv], i)
+	}
 	answers := make([]answer, len(order))
-	work := make(chan int)
+	work := make(chan module.Version)
 	var wg sync.WaitGroup
 	for range max(jobs, 1) {
 		wg.Go(func() {
-			for i := range work {
-				l, found, err := c.Lookup(order[i].path, order[i].version)
-				answers[i] = answer{l, found, err}
+			for mv := range work {
+				for _, i := range groups[mv] {
+					l, found, err := c.Lookup(order[i].path, order[i].version)
+					answers[i] = answer{l, found, err}
+				}
 			}
 		})
 	}
-	for i := range order {
+	for _, mv := range groupOrder {
 		if ctx.Err() != nil {
 			break
 		}
-		work <- i
+		work <- mv
 	}
 	close(work)
 	wg.Wait()
