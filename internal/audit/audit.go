@@ -51,6 +51,9 @@ type Result struct {
 	Modules     int // modules in the build list, main modules excluded
 	Verified    int // modules whose hashes were recomputed and matched
 	GraphDigest string
+	// Checkpoint is the checksum database's signed tree head the audit
+	// verified go.sum against, "" if it did not.
+	Checkpoint string
 }
 
 // An OpError is an operational failure: the audit could not be done.
@@ -269,11 +272,26 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		hin.edges = edges
 		mu.Unlock()
 	})
+	if committed, err := readCommittedSnapshot(dir); err != nil {
+		return nil, &OpError{err}
+	} else if committed != nil && !allSkipped(opts.Skip, checkDrift) {
+		wg.Go(func() {
+			fs, err := snapshotDrift(ctx, g, committed, opts.Jobs)
+			if err != nil {
+				fail("drift", err)
+				return
+			}
+			mu.Lock()
+			res.Findings = append(res.Findings, fs...)
+			mu.Unlock()
+		})
+	}
 	if !allSkipped(opts.Skip, checkSumDB) {
 		wg.Go(func() {
-			fs, skipped, err := sumdbCheck(ctx, env, hin.sums, opts)
+			fs, skipped, checkpoint, err := sumdbCheck(ctx, env, hin.sums, opts)
 			mu.Lock()
 			defer mu.Unlock()
+			res.Checkpoint = checkpoint
 			var se *verify.SecurityError
 			switch {
 			case errors.As(err, &se):

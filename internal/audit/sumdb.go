@@ -16,16 +16,16 @@ func sumdbConcurrency(jobs int) int { return min(max(8*jobs, 16), 64) }
 
 // sumdbCheck verifies every go.sum line of a public module against the
 // checksum database GOSUMDB names.
-func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []Skipped, error) {
+func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []Skipped, string, error) {
 	if opts.Offline {
-		return nil, []Skipped{{"sumdb", "--offline: go.sum was not checked against the checksum database"}}, nil
+		return nil, []Skipped{{"sumdb", "--offline: go.sum was not checked against the checksum database"}}, "", nil
 	}
 	db, err := verify.ParseGOSUMDB(env.GOSUMDB)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if db == nil {
-		return nil, []Skipped{{"sumdb", "GOSUMDB=off: go.sum was not checked against a checksum database"}}, nil
+		return nil, []Skipped{{"sumdb", "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
 	}
 	c := &verify.SumDBClient{
 		DB:       db,
@@ -41,12 +41,18 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 	}
 	res, err := verify.CheckSumDB(ctx, c, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
+	}
+	var checkpoint string
+	if res.Lookups > 0 {
+		if data, err := c.ReadConfig(db.Name + "/latest"); err == nil {
+			checkpoint = string(data)
+		}
 	}
 	var skipped []Skipped
 	if len(res.Private) > 0 {
 		slices.Sort(res.Private)
 		skipped = append(skipped, Skipped{"sumdb", fmt.Sprintf("%d module(s) not looked up: GONOSUMDB/GOPRIVATE covers them: %s", len(res.Private), listSome(res.Private, 5))})
 	}
-	return res.Findings, skipped, nil
+	return res.Findings, skipped, checkpoint, nil
 }

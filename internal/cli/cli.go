@@ -148,6 +148,7 @@ directories against go.sum. Flags:
 	--progress MODE      auto|always|never (default auto)
 	--no-cache           inflate every module zip; do not use the verification cache
 	--no-color           no colour (also NO_COLOR=1)
+	--key PUBKEY         require DIR/.modseal/graph.json to be signed by the PEM public key
 `,
 	"hash": `usage: modseal hash [--module PATH@VERSION] [--cache-dir DIR] TARGET
 
@@ -170,9 +171,9 @@ write unless --force; uninstall removes only modseal's own hook.
 
 // commonFlags are the flags audit (and later snapshot and diff) share.
 type commonFlags struct {
-	format, output, failOn, progress, cacheDir, skip string
-	offline, noColor, noCache                        bool
-	jobs                                             int
+	format, output, failOn, progress, cacheDir, skip, key string
+	offline, noColor, noCache                             bool
+	jobs                                                  int
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -186,6 +187,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr: auto|always|never")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output")
 	fs.BoolVar(&c.noCache, "no-cache", false, "inflate and hash every module zip; do not use the verification cache")
+	fs.StringVar(&c.key, "key", "", "require a valid signature of the snapshot by the PEM public `key`")
 }
 
 // parseArgs parses flags that may stand before or after positional arguments.
@@ -283,6 +285,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 	prog.finish()
 	if err != nil {
 		return &exitError{ExitFailure, err}
+	}
+	if c.key != "" && !skip[verify.RuleSnapshotSignature] {
+		fs, err := requireSignedSnapshot(dir, c.key)
+		if err != nil {
+			return &exitError{ExitFailure, err}
+		}
+		res.Findings = append(res.Findings, fs...)
+		audit.Sort(res.Findings)
 	}
 	rep := report.New(versionString(), res)
 	if err := writeReport(h, rep, c.output, stdout); err != nil {

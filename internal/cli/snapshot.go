@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/internal/sign"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -57,6 +59,10 @@ Nothing is built: packages are only listed. Flags:
 	--offline            no network: the go command gets GOPROXY=off
 	--cache-dir DIR      modseal's cache (default $XDG_CACHE_HOME/modseal)
 	--jobs N             platforms listed at once (default GOMAXPROCS)
+	--sign-key KEY       also audit DIR and write FILE.sig: a DSSE envelope of an in-toto
+	                     statement over go.mod, go.sum (go.work, go.work.sum) and the
+	                     snapshot, signed with the PEM private key KEY (ECDSA P-256,
+	                     Ed25519, RSA, or cosign-encrypted with COSIGN_PASSWORD)
 `
 
 const diffHelp = `usage: modseal diff [flags] [DIR]
@@ -174,6 +180,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	flags.BoolVar(&offline, "offline", false, "no network: the go command gets GOPROXY=off")
 	flags.StringVar(&cacheFlag, "cache-dir", "", "modseal's cache `dir`")
 	flags.IntVar(&jobs, "jobs", 0, "platforms listed at once (default GOMAXPROCS)")
+	signKey := flags.String("sign-key", "", "also write FILE.sig, a DSSE envelope signed with the private `key` (COSIGN_PASSWORD for an encrypted one)")
 	pos, err := parseArgs(flags, args)
 	if err != nil {
 		return flagErr(err)
@@ -214,6 +221,20 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err := writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return &exitError{ExitFailure, fmt.Errorf("writing the snapshot: %v", err)}
 	}
+	sig := ""
+	if *signKey != "" {
+		rel, err := filepath.Rel(dir, out)
+		if err != nil || !filepath.IsLocal(rel) {
+			return usageErr("--sign-key: the snapshot must be inside %s to be signed with go.mod and go.sum, got --out %s", dir, out)
+		}
+		pred, err := attestation(ctx, dir, cacheDir, offline, jobs, snap, e)
+		if err != nil {
+			return err
+		}
+		if sig, err = signSnapshot(dir, filepath.ToSlash(rel), *signKey, e, pred); err != nil {
+			return &exitError{ExitFailure, err}
+		}
+	}
 	n := dependencies(snap)
 	if format == "json" {
 		b, _ := json.MarshalIndent(struct {
@@ -222,12 +243,36 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			Modules       int    `json:"modules"`
 			GraphDigest   string `json:"graph_digest"`
 			ContentDigest string `json:"content_digest"`
-		}{filepath.ToSlash(out), snap.Module, n, snap.GraphDigest, snap.ContentDigest}, "", "  ")
+			Signature     string `json:"signature,omitempty"`
+		}{filepath.ToSlash(out), snap.Module, n, snap.GraphDigest, snap.ContentDigest, filepath.ToSlash(sig)}, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 		return nil
 	}
 	fmt.Fprintf(stdout, "modseal: wrote %s: %s, %s, graph %s\n", filepath.ToSlash(out), snap.Module, plural(n, "module"), snap.GraphDigest)
+	if sig != "" {
+		fmt.Fprintf(stdout, "modseal: signed %s\n", filepath.ToSlash(sig))
+	}
 	return nil
+}
+
+// attestation audits dir and returns what a snapshot signature records: the
+// digests, the checksum-database checkpoint the audit verified, and the
+// audit's counts. An audit that cannot run is an error: nothing is signed.
+func attestation(ctx context.Context, dir, cacheDir string, offline bool, jobs int, snap *graph.Snapshot, e env) (sign.Predicate, error) {
+	if jobs == 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	res, err := audit.Run(ctx, audit.Options{Dir: dir, Environ: e, Offline: offline, CacheDir: cacheDir, Jobs: jobs})
+	if err != nil {
+		return sign.Predicate{}, &exitError{ExitFailure, fmt.Errorf("auditing before signing: %w", err)}
+	}
+	rep := report.New(versionString(), res)
+	return sign.Predicate{
+		GraphDigest:   snap.GraphDigest,
+		ContentDigest: snap.ContentDigest,
+		Checkpoint:    res.Checkpoint,
+		Audit:         auditSummary(rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Notes),
+	}, nil
 }
 
 // dependencies counts the modules of s that are not main modules.
@@ -330,7 +375,27 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		return snapshotErr(dir, curErr)
 	}
 
-	findings := slices.DeleteFunc(graph.Drift(old, cur), func(f verify.Finding) bool { return skip[f.Rule] })
+	findings := graph.Drift(old, cur)
+	if c.key != "" {
+		if baseRef != "" {
+			return usageErr("--key verifies a snapshot file's signature; with --base-ref there is none")
+		}
+		file := snapFile
+		if file == "" {
+			file = filepath.Join(dir, filepath.FromSlash(defaultSnapshot))
+		}
+		rel, err := filepath.Rel(dir, file)
+		if err != nil || !filepath.IsLocal(rel) {
+			return usageErr("--key: the snapshot must be inside %s, where the files it signs are", dir)
+		}
+		fs, _, err := checkSignature(dir, filepath.ToSlash(rel), c.key)
+		if err != nil {
+			return &exitError{ExitFailure, err}
+		}
+		findings = append(findings, fs...)
+		audit.Sort(findings)
+	}
+	findings = slices.DeleteFunc(findings, func(f verify.Finding) bool { return skip[f.Rule] })
 	if c.format == "text" {
 		write := func(w io.Writer) error { return writeDriftTable(w, source, cur, findings) }
 		if c.output == "" {
