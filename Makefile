@@ -16,10 +16,13 @@ build:
 test:
 	$(GO) test -race -count=1 ./...
 
+# actionlint checks the workflows (and, through uses: ./, action.yml's
+# inputs); TestActionMetadata in cmd/modseal checks the rest of action.yml.
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 # Each fuzz target of every package for FUZZTIME (go test runs one -fuzz
 # target at a time).

@@ -26,7 +26,7 @@ import (
 //
 // If SummaryFile is set (the caller passes $GITHUB_STEP_SUMMARY) it appends a
 // Markdown summary to it; if OutputFile is set ($GITHUB_OUTPUT) it appends the
-// step outputs result, findings, errors and graph-digest. Files are located
+// step outputs result, findings, errors, graph-digest and drift. Files are located
 // as in SARIF: relative to the current directory when the audited directory
 // is a relative path below it.
 type GitHub struct {
@@ -91,6 +91,17 @@ func workflowCommand(s verify.Severity) string {
 		return "warning"
 	}
 	return "notice"
+}
+
+// WorkflowCommand returns one workflow command line, without the line
+// break: "::command title=TITLE::MESSAGE", escaped as the runner requires,
+// so no message can end the command and start another. title may be empty.
+func WorkflowCommand(command, title, message string) string {
+	props := ""
+	if title != "" {
+		props = " title=" + escapeProperty(title)
+	}
+	return "::" + command + props + "::" + escapeData(message)
 }
 
 // escapeData escapes the data of a workflow command (after the second ::),
@@ -201,7 +212,19 @@ func stepOutputs(r *Report, failed bool) []byte {
 	writeOutput(&b, "findings", strconv.Itoa(len(r.Findings)))
 	writeOutput(&b, "errors", strconv.Itoa(r.Summary.Errors))
 	writeOutput(&b, "graph-digest", r.GraphDigest)
+	writeOutput(&b, "drift", strconv.FormatBool(hasDrift(r)))
 	return b.Bytes()
+}
+
+// hasDrift reports whether r has a finding of a drift-* rule: the module
+// graph differs from the snapshot (audit) or from the base (diff).
+func hasDrift(r *Report) bool {
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "drift-") {
+			return true
+		}
+	}
+	return false
 }
 
 // writeOutput writes one output in the $GITHUB_OUTPUT format: name=value, or

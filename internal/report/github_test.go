@@ -283,3 +283,36 @@ func TestGitHubSubdirLocations(t *testing.T) {
 		t.Errorf("summary:\n%s", summary)
 	}
 }
+
+func TestGitHubDriftOutput(t *testing.T) {
+	for _, tc := range []struct {
+		rule  string
+		drift string
+	}{
+		{verify.RuleDriftVersionChanged, "true"},
+		{verify.RuleDriftGoVersion, "true"},
+		{verify.RuleHashMismatch, "false"},
+	} {
+		r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+			{Rule: tc.rule, Severity: verify.SeverityNote, Message: "m", File: "go.mod", Line: 3},
+		}})
+		_, _, outputs := runGitHub(t, &GitHub{}, r)
+		if !strings.Contains(string(outputs), "\ndrift="+tc.drift+"\n") {
+			t.Errorf("%s: outputs\n%s\nwant drift=%s", tc.rule, outputs, tc.drift)
+		}
+	}
+}
+
+func TestWorkflowCommand(t *testing.T) {
+	for _, tc := range []struct {
+		command, title, message, want string
+	}{
+		{"notice", "", "plain", "::notice::plain"},
+		{"notice", "modseal pr-comment", "skipped: 50%", "::notice title=modseal pr-comment::skipped: 50%25"},
+		{"warning", "a:b,c", "x\n::error::y", "::warning title=a%3Ab%2Cc::x%0A::error::y"},
+	} {
+		if got := WorkflowCommand(tc.command, tc.title, tc.message); got != tc.want {
+			t.Errorf("WorkflowCommand(%q, %q, %q) = %q, want %q", tc.command, tc.title, tc.message, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,835 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/modseal/modseal/verify"
+)
+
+// The GitHub Action (action.yml at the repository root) is tested twice:
+// its metadata is checked against the rules of STYLE.md and of the runner,
+// and its run steps are executed for real, with bash, in a fake runner
+// environment against a fake GitHub API.
+
+// action is the part of action.yml the tests read.
+type action struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Inputs      map[string]struct {
+		Description string  `yaml:"description"`
+		Default     *string `yaml:"default"`
+		Required    bool    `yaml:"required"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+		Value       string `yaml:"value"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string       `yaml:"using"`
+		Steps []actionStep `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+type actionStep struct {
+	Name  string            `yaml:"name"`
+	ID    string            `yaml:"id"`
+	If    string            `yaml:"if"`
+	Uses  string            `yaml:"uses"`
+	Run   string            `yaml:"run"`
+	Shell string            `yaml:"shell"`
+	Env   map[string]string `yaml:"env"`
+	With  map[string]string `yaml:"with"`
+}
+
+func readAction(t *testing.T) (*action, []byte) {
+	t.Helper()
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a action
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(false)
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return &a, data
+}
+
+// hashRules are the rules of audit's hash check (internal/audit's
+// checkHash): what verify-cache keeps.
+var hashRules = []string{verify.RuleHashMismatch, verify.RuleCacheTampered, verify.RuleIncompatibleWithGoMod}
+
+// TestActionMetadata checks action.yml without running it: actionlint lints
+// workflows, not the metadata of a composite action.
+func TestActionMetadata(t *testing.T) {
+	a, raw := readAction(t)
+	if a.Name == "" || a.Description == "" {
+		t.Error("action.yml needs a name and a description")
+	}
+	if a.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q, want composite", a.Runs.Using)
+	}
+	kebab := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	for name, in := range a.Inputs {
+		if !kebab.MatchString(name) {
+			t.Errorf("input %q is not kebab-case", name)
+		}
+		if strings.TrimSpace(in.Description) == "" {
+			t.Errorf("input %q has no description", name)
+		}
+		if in.Default == nil {
+			t.Errorf("input %q has no default", name)
+		}
+	}
+	for _, name := range []string{"working-directory", "command", "base-ref", "fail-on", "offline", "sarif-file", "comment", "github-token", "key", "verify-cache"} {
+		if _, ok := a.Inputs[name]; !ok {
+			t.Errorf("input %q is missing", name)
+		}
+	}
+	ids := map[string]bool{}
+	for _, s := range a.Runs.Steps {
+		ids[s.ID] = true
+	}
+	outputRef := regexp.MustCompile(`^\$\{\{ steps\.([a-z0-9-]+)\.outputs\.([a-z0-9-]+) \}\}$`)
+	for _, name := range []string{"result", "findings", "errors", "graph-digest", "drift", "sarif-file"} {
+		out, ok := a.Outputs[name]
+		if !ok {
+			t.Errorf("output %q is missing", name)
+			continue
+		}
+		m := outputRef.FindStringSubmatch(out.Value)
+		if out.Description == "" || m == nil || !ids[m[1]] || m[2] != name {
+			t.Errorf("output %q: description %q, value %q: want a description and ${{ steps.ID.outputs.%s }}", name, out.Description, out.Value, name)
+		}
+	}
+	for i, s := range a.Runs.Steps {
+		switch {
+		case s.Run != "" && s.Uses != "":
+			t.Errorf("step %d (%s) has both run and uses", i, s.Name)
+		case s.Run != "":
+			if s.Shell != "bash" {
+				t.Errorf("step %d (%s): shell %q, want bash (composite run steps need a shell)", i, s.Name, s.Shell)
+			}
+			if strings.Contains(s.Run, "${{") {
+				t.Errorf("step %d (%s): ${{ }} inside run: (pass it through env:)", i, s.Name)
+			}
+			if !strings.HasPrefix(s.Run, "set -euo pipefail\n") {
+				t.Errorf("step %d (%s): the script does not start with set -euo pipefail", i, s.Name)
+			}
+			for k, v := range s.Env {
+				if strings.Contains(v, "${{") && !exprOnly.MatchString(v) {
+					t.Errorf("step %d (%s): env %s = %q: keep env values to one plain ${{ context.path }}", i, s.Name, k, v)
+				}
+			}
+		case s.Uses != "":
+			// Third-party actions are pinned by a full commit SHA, with the
+			// release in a comment.
+			pin := regexp.MustCompile(`(?m)^\s*uses: ` + regexp.QuoteMeta(s.Uses) + ` # v\d+\.\d+\.\d+$`)
+			if !regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`).MatchString(s.Uses) || !pin.Match(raw) {
+				t.Errorf("step %d: uses %q: pin a full commit SHA with a # vX.Y.Z comment", i, s.Uses)
+			}
+		default:
+			t.Errorf("step %d (%s) has neither run nor uses", i, s.Name)
+		}
+	}
+	if bytes.Contains(raw, []byte("@latest")) {
+		t.Error("action.yml mentions @latest: modseal is built from the action's own checkout")
+	}
+
+	// verify-cache skips every rule but the hash rules: the list in the
+	// script must follow verify.Rules.
+	m := regexp.MustCompile(`(?m)^\s*nonhash_rules="([^"]*)"$`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("no nonhash_rules= in action.yml")
+	}
+	var want []string
+	for _, r := range verify.Rules {
+		if !slices.Contains(hashRules, r.ID) {
+			want = append(want, r.ID)
+		}
+	}
+	got := strings.Split(string(m[1]), ",")
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("nonhash_rules in action.yml:\n%v\nwant every rule but %v:\n%v", got, hashRules, want)
+	}
+
+	// shellcheck, when it is installed, on every script.
+	if _, err := exec.LookPath("shellcheck"); err == nil {
+		for _, s := range a.Runs.Steps {
+			if s.Run == "" {
+				continue
+			}
+			cmd := exec.Command("shellcheck", "--shell=bash", "-")
+			cmd.Stdin = strings.NewReader(s.Run)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("shellcheck of step %q: %v\n%s", s.Name, err, out)
+			}
+		}
+	}
+}
+
+// exprOnly matches an env value the fake runner can evaluate.
+var exprOnly = regexp.MustCompile(`^\$\{\{ [a-z_]+(\.[a-z0-9_-]+)+ \}\}$`)
+
+// exprs is the evaluation context of the fake runner's expressions: plain
+// context paths such as inputs.command or steps.build.outputs.path.
+type exprs map[string]string
+
+var exprRE = regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
+
+// eval substitutes every ${{ path }} in s. Anything but a known path fails
+// the test: action.yml keeps its expressions simple enough for this.
+func (x exprs) eval(t *testing.T, s string) string {
+	t.Helper()
+	return exprRE.ReplaceAllStringFunc(s, func(m string) string {
+		path := exprRE.FindStringSubmatch(m)[1]
+		v, ok := x[path]
+		if !ok {
+			if strings.HasPrefix(path, "steps.") {
+				return "" // an output the step did not set
+			}
+			t.Fatalf("the fake runner cannot evaluate %q", m)
+		}
+		return v
+	})
+}
+
+// cond evaluates an if: condition of the forms the action uses:
+// "PATH == 'literal'".
+func (x exprs) cond(t *testing.T, s string) bool {
+	t.Helper()
+	if s == "" {
+		return true
+	}
+	m := regexp.MustCompile(`^([a-z0-9_.-]+) == '([^']*)'$`).FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		t.Fatalf("the fake runner cannot evaluate if: %q", s)
+	}
+	return x[m[1]] == m[2]
+}
+
+// fakeGitHub is the REST API of one repository's pull request 7: list,
+// create and edit issue comments. It records every request.
+type fakeGitHub struct {
+	mu        sync.Mutex
+	forbidden bool // writes answer 403, as for a fork's read-only token
+	comments  []map[string]any
+	nextID    int
+	requests  []ghRequest
+}
+
+type ghRequest struct {
+	Method, URI, Body, Auth string
+}
+
+func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, ghRequest{r.Method, r.RequestURI, string(body), r.Header.Get("Authorization")})
+	w.Header().Set("Content-Type", "application/json")
+	if f.forbidden && r.Method != "GET" {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment"}`)
+		return
+	}
+	const list = "/repos/owner/repo/issues/7/comments"
+	const edit = "/repos/owner/repo/issues/comments/"
+	switch {
+	case r.Method == "GET" && r.URL.Path == list:
+		json.NewEncoder(w).Encode(f.comments)
+	case r.Method == "POST" && r.URL.Path == list:
+		var in struct{ Body string }
+		json.Unmarshal(body, &in)
+		f.nextID++
+		c := map[string]any{
+			"id": f.nextID, "body": in.Body, "html_url": fmt.Sprintf("https://github.test/owner/repo/pull/7#issuecomment-%d", f.nextID),
+			"user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
+		}
+		f.comments = append(f.comments, c)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(c)
+	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, edit):
+		id, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, edit))
+		for _, c := range f.comments {
+			if c["id"] == id {
+				var in struct{ Body string }
+				json.Unmarshal(body, &in)
+				c["body"] = in.Body
+				json.NewEncoder(w).Encode(c)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"Not Found"}`)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"Not Found"}`)
+	}
+}
+
+func (f *fakeGitHub) snapshot() ([]ghRequest, []map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests), slices.Clone(f.comments)
+}
+
+const fakeToken = "ghs_FAKE_TOKEN_modseal_test"
+
+// runner runs the action's steps as the Actions runner would.
+type runner struct {
+	t         *testing.T
+	action    *action
+	root      string // the action's checkout: this repository
+	workspace string // GITHUB_WORKSPACE, the working directory of the steps
+	api       string // GITHUB_API_URL
+	env       []string
+}
+
+// actionRun is what one run of the action left behind.
+type actionRun struct {
+	exit           int
+	stdout, stderr string
+	outputs        map[string]string // the action's outputs
+	outputFiles    string            // every step's GITHUB_OUTPUT file
+	summary        string            // GITHUB_STEP_SUMMARY
+}
+
+func (r *runner) run(event string, inputs map[string]string) *actionRun {
+	t := r.t
+	t.Helper()
+	tmp := t.TempDir()
+	eventPath := filepath.Join(tmp, "event.json")
+	payload := `{"ref":"refs/heads/main","commits":[]}`
+	if event == "pull_request" {
+		payload = `{"action":"synchronize","number":7,"pull_request":{"number":7,"base":{"ref":"main"},"head":{"ref":"feature"}}}`
+	}
+	if err := os.WriteFile(eventPath, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runnerTemp := filepath.Join(tmp, "runner-temp")
+	os.Mkdir(runnerTemp, 0o755)
+	summaryFile := filepath.Join(tmp, "step-summary.md")
+	os.WriteFile(summaryFile, nil, 0o644)
+
+	x := exprs{
+		"github.action_path": r.root,
+		"github.action_ref":  strings.Repeat("ab", 20),
+		"github.token":       fakeToken,
+		"github.base_ref":    "",
+		"github.event_name":  event,
+	}
+	if event == "pull_request" {
+		x["github.base_ref"] = "main"
+	}
+	for name, in := range r.action.Inputs {
+		v, ok := inputs[name]
+		if !ok && in.Default != nil {
+			v = x.eval(t, *in.Default)
+		}
+		x["inputs."+name] = v
+	}
+	for name := range inputs {
+		if _, ok := r.action.Inputs[name]; !ok {
+			t.Fatalf("the test passes input %q, which action.yml does not declare", name)
+		}
+	}
+
+	res := &actionRun{outputs: map[string]string{}}
+	var stdout, stderr, outputFiles strings.Builder
+	for i, s := range r.action.Runs.Steps {
+		if !x.cond(t, s.If) {
+			continue
+		}
+		if s.Uses != "" {
+			// actions/setup-go and the like: the test needs the runner's Go
+			// to be enough, which the Go check step decides.
+			t.Fatalf("step %d (%s) would run %s: the fake runner runs only run: steps (is go on PATH older than modseal's go line?)", i, s.Name, s.Uses)
+		}
+		script := filepath.Join(tmp, fmt.Sprintf("step%d.sh", i))
+		if err := os.WriteFile(script, []byte(s.Run), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outFile := filepath.Join(tmp, fmt.Sprintf("output%d", i))
+		os.WriteFile(outFile, nil, 0o644)
+		env := append(slices.Clone(r.env),
+			"GITHUB_ACTIONS=true",
+			"CI=true",
+			"RUNNER_TEMP="+runnerTemp,
+			"GITHUB_WORKSPACE="+r.workspace,
+			"GITHUB_ACTION_PATH="+r.root,
+			"GITHUB_OUTPUT="+outFile,
+			"GITHUB_STEP_SUMMARY="+summaryFile,
+			"GITHUB_EVENT_NAME="+event,
+			"GITHUB_EVENT_PATH="+eventPath,
+			"GITHUB_REPOSITORY=owner/repo",
+			"GITHUB_API_URL="+r.api,
+			"GITHUB_SERVER_URL=https://github.test",
+			"GITHUB_RUN_ID=4242",
+		)
+		for k, v := range s.Env {
+			env = append(env, k+"="+x.eval(t, v))
+		}
+		// The runner's command line for shell: bash.
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+		cmd.Dir = r.workspace
+		cmd.Env = env
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		err := cmd.Run()
+		stdout.Write(so.Bytes())
+		stderr.Write(se.Bytes())
+		out, _ := os.ReadFile(outFile)
+		outputFiles.Write(out)
+		for k, v := range parseOutputs(t, string(out)) {
+			if s.ID != "" {
+				x["steps."+s.ID+".outputs."+k] = v
+			}
+		}
+		if err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("step %q: %v", s.Name, err)
+			}
+			res.exit = ee.ExitCode()
+			if i != len(r.action.Runs.Steps)-1 {
+				t.Fatalf("step %q failed (exit %d):\n%s\n%s", s.Name, res.exit, so.String(), se.String())
+			}
+			break
+		}
+	}
+	for name, o := range r.action.Outputs {
+		res.outputs[name] = x.eval(t, o.Value)
+	}
+	res.stdout, res.stderr, res.outputFiles = stdout.String(), stderr.String(), outputFiles.String()
+	summary, _ := os.ReadFile(summaryFile)
+	res.summary = string(summary)
+	return res
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file: name=value lines and
+// name<<DELIM heredocs.
+func parseOutputs(t *testing.T, s string) map[string]string {
+	out := map[string]string{}
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l == "" {
+			continue
+		}
+		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
+			var v []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				v = append(v, lines[i])
+			}
+			out[name] = strings.Join(v, "\n")
+			continue
+		}
+		name, v, ok := strings.Cut(l, "=")
+		if !ok {
+			t.Fatalf("malformed output line %q", l)
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// actionModule writes a module requiring golang.org/x/mod at the version
+// modseal's go.mod requires, with its go.sum lines copied from modseal's
+// go.sum: building modseal put it in the module cache, so an offline audit
+// has something to verify. It returns the go.sum text.
+func actionModule(t *testing.T, dir string) string {
+	t.Helper()
+	gomod, _ := os.ReadFile("../../go.mod")
+	gosum, _ := os.ReadFile("../../go.sum")
+	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?golang\.org/x/mod (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("modseal's go.mod does not require golang.org/x/mod")
+	}
+	ver := string(m[1])
+	var sum []string
+	for _, l := range strings.Split(string(gosum), "\n") {
+		if strings.HasPrefix(l, "golang.org/x/mod "+ver+" ") || strings.HasPrefix(l, "golang.org/x/mod "+ver+"/go.mod ") {
+			sum = append(sum, l)
+		}
+	}
+	if len(sum) != 2 {
+		t.Fatalf("modseal's go.sum has %d lines for golang.org/x/mod %s, want 2", len(sum), ver)
+	}
+	slices.Sort(sum)
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/actiontest\n\ngo 1.26.0\n\nrequire golang.org/x/mod "+ver+"\n")
+	write("go.sum", strings.Join(sum, "\n")+"\n")
+	write("main.go", "package main\n\nimport \"golang.org/x/mod/semver\"\n\nfunc main() { println(semver.IsValid(\"v1.0.0\")) }\n")
+	return strings.Join(sum, "\n") + "\n"
+}
+
+// TestActionRun executes the action's run steps with bash, as the runner
+// does, against a temporary module and a fake GitHub API: the build of
+// modseal from this checkout, the audit with the github format, the SARIF
+// file, the sticky pull-request comment (created, then edited), the read-only
+// token of a fork, a tampered go.sum, and diff against a base branch fetched
+// from origin. The audits run with offline: true and GOPROXY=off, so nothing
+// reaches the network.
+func TestActionRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds modseal and runs the action's steps (skipped in -short mode)")
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed: the action's steps are bash scripts")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	a, _ := readAction(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := &fakeGitHub{}
+	srv := httptest.NewServer(gh)
+	defer srv.Close()
+
+	workspace := t.TempDir()
+	cleanSum := actionModule(t, workspace)
+	home := t.TempDir()
+	r := &runner{
+		t: t, action: a, root: root, workspace: workspace, api: srv.URL,
+		env: []string{
+			"PATH=" + os.Getenv("PATH"),
+			"HOME=" + home,
+			"TMPDIR=" + os.TempDir(),
+			"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
+			"GOCACHE=" + goEnv(t, "GOCACHE"),
+			"GOPATH=" + filepath.Join(home, "go"),
+			"GOPROXY=off",
+			"GOFLAGS=",
+			"GOTOOLCHAIN=local",
+			"GONOSUMDB=", "GONOPROXY=", "GOPRIVATE=", "GOINSECURE=",
+			"XDG_CACHE_HOME=" + t.TempDir(),
+			"NO_COLOR=1",
+			"GIT_CONFIG_GLOBAL=" + filepath.Join(home, "gitconfig"),
+			"GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
+		},
+	}
+	var runs []*actionRun
+	check := func(name string, res *actionRun, exit int) {
+		t.Helper()
+		runs = append(runs, res)
+		if res.exit != exit {
+			t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", name, res.exit, exit, res.stdout, res.stderr)
+		}
+		for _, k := range []string{"result", "findings", "errors", "graph-digest", "drift", "sarif-file"} {
+			if !regexp.MustCompile(`(?m)^` + k + `=`).MatchString(res.outputFiles) {
+				t.Errorf("%s: the outputs file has no %s:\n%s", name, k, res.outputFiles)
+			}
+		}
+	}
+	inputs := map[string]string{"offline": "true", "comment": "true", "sarif-file": "reports/modseal.sarif"}
+
+	// 1. A clean module: pass, the summary table, the SARIF file, and the
+	// comment created with the marker.
+	res := r.run("pull_request", inputs)
+	check("clean", res, 0)
+	want := map[string]string{"result": "pass", "errors": "0", "drift": "false", "sarif-file": "reports/modseal.sarif"}
+	for k, v := range want {
+		if res.outputs[k] != v {
+			t.Errorf("clean: output %s = %q, want %q", k, res.outputs[k], v)
+		}
+	}
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(res.outputs["graph-digest"]) {
+		t.Errorf("clean: graph-digest = %q", res.outputs["graph-digest"])
+	}
+	if _, err := strconv.Atoi(res.outputs["findings"]); err != nil {
+		t.Errorf("clean: findings = %q", res.outputs["findings"])
+	}
+	if !strings.Contains(res.summary, "## modseal: pass") || !strings.Contains(res.summary, "| errors | warnings | notes | modules | hash-verified |") {
+		t.Errorf("clean: the summary has no table:\n%s", res.summary)
+	}
+	sarif, err := os.ReadFile(filepath.Join(workspace, "reports", "modseal.sarif"))
+	if err != nil || !bytes.Contains(sarif, []byte(`"version": "2.1.0"`)) {
+		t.Errorf("clean: SARIF file: %v\n%.300s", err, sarif)
+	}
+	reqs, comments := gh.snapshot()
+	if n := count(reqs, "POST"); n != 1 || len(comments) != 1 {
+		t.Fatalf("clean: %d POSTs, %d comments; want one new comment:\n%v", n, len(comments), reqs)
+	}
+	firstID := comments[0]["id"].(int)
+	body := comments[0]["body"].(string)
+	if !strings.HasPrefix(body, "<!-- modseal:comment -->\n") || !strings.Contains(body, "## modseal: pass") {
+		t.Errorf("clean: comment body:\n%s", body)
+	}
+	if !strings.Contains(res.stdout, "modseal: created the pull-request comment") || !strings.Contains(res.stdout, "commit "+strings.Repeat("ab", 20)) {
+		t.Errorf("clean: stdout:\n%s", res.stdout)
+	}
+	if !strings.Contains(body, "[modseal in workflow run 4242](https://github.test/owner/repo/actions/runs/4242)") {
+		t.Errorf("clean: the comment does not link the run:\n%s", body)
+	}
+
+	// 2. The same again: the comment is edited in place, not added.
+	res = r.run("pull_request", inputs)
+	check("again", res, 0)
+	reqs, comments = gh.snapshot()
+	if n := count(reqs, "POST"); n != 1 || len(comments) != 1 {
+		t.Errorf("again: %d POSTs, %d comments; want the first comment edited", n, len(comments))
+	}
+	if last := reqs[len(reqs)-1]; last.Method != "PATCH" || last.URI != fmt.Sprintf("/repos/owner/repo/issues/comments/%d", firstID) {
+		t.Errorf("again: last request %s %s, want PATCH of comment %d", last.Method, last.URI, firstID)
+	}
+
+	// 3. A tampered go.sum (and verify-cache): exit 1, result=fail, an error
+	// annotation on go.sum; the comment says so.
+	var b strings.Builder
+	h := sha256.Sum256([]byte("tampered"))
+	for _, l := range strings.SplitAfter(cleanSum, "\n") {
+		if f := strings.Fields(l); len(f) == 3 && !strings.HasSuffix(f[1], "/go.mod") {
+			l = f[0] + " " + f[1] + " h1:" + base64.StdEncoding.EncodeToString(h[:]) + "\n"
+		}
+		b.WriteString(l)
+	}
+	os.WriteFile(filepath.Join(workspace, "go.sum"), []byte(b.String()), 0o644)
+	tampered := map[string]string{"offline": "true", "comment": "true", "verify-cache": "true"}
+	res = r.run("pull_request", tampered)
+	check("tampered", res, 1)
+	if res.outputs["result"] != "fail" || res.outputs["errors"] == "0" || res.outputs["sarif-file"] != "" {
+		t.Errorf("tampered: outputs %v", res.outputs)
+	}
+	if !regexp.MustCompile(`(?m)^::error file=go\.sum,line=\d+,title=hash-mismatch::`).MatchString(res.stdout) {
+		t.Errorf("tampered: no hash-mismatch annotation on go.sum:\n%s", res.stdout)
+	}
+	if !strings.Contains(res.summary, "**Module cache check**") || !strings.Contains(res.summary, "## modseal: fail") {
+		t.Errorf("tampered: summary:\n%s", res.summary)
+	}
+	_, comments = gh.snapshot()
+	if len(comments) != 1 || !strings.Contains(comments[0]["body"].(string), "hash-mismatch") {
+		t.Errorf("tampered: comments %v", comments)
+	}
+	os.WriteFile(filepath.Join(workspace, "go.sum"), []byte(cleanSum), 0o644)
+
+	// 4. A fork's read-only token: the comment is skipped with a notice, the
+	// step passes, the summary is written.
+	gh.mu.Lock()
+	gh.forbidden = true
+	gh.mu.Unlock()
+	res = r.run("pull_request", map[string]string{"offline": "true", "comment": "true"})
+	check("fork", res, 0)
+	if !regexp.MustCompile(`(?m)^::notice title=modseal pr-comment::the pull-request comment was skipped: .*job summary`).MatchString(res.stdout) {
+		t.Errorf("fork: no notice:\n%s", res.stdout)
+	}
+	if res.outputs["result"] != "pass" || !strings.Contains(res.summary, "## modseal: pass") {
+		t.Errorf("fork: outputs %v, summary:\n%s", res.outputs, res.summary)
+	}
+	gh.mu.Lock()
+	gh.forbidden = false
+	gh.mu.Unlock()
+
+	// 5. A push: no pull request, no request to the API.
+	before, _ := gh.snapshot()
+	res = r.run("push", map[string]string{"offline": "true", "comment": "true"})
+	check("push", res, 0)
+	if after, _ := gh.snapshot(); len(after) != len(before) {
+		t.Errorf("push: %d API requests", len(after)-len(before))
+	}
+	if !strings.Contains(res.stdout, "::notice title=modseal pr-comment::no pull-request comment") {
+		t.Errorf("push: stdout:\n%s", res.stdout)
+	}
+
+	// 5b. modseal cannot run (a bad fail-on: exit 2): result=error, the
+	// step fails with status 2, the summary and the comment say so. A bad
+	// input the script itself rejects ends the same way.
+	res = r.run("pull_request", map[string]string{"offline": "true", "comment": "true", "fail-on": "sometimes"})
+	check("error", res, 2)
+	if res.outputs["result"] != "error" || res.outputs["findings"] != "" || !strings.Contains(res.summary, "## modseal: error") || !strings.Contains(res.stderr, "--fail-on") {
+		t.Errorf("error: outputs %v\nsummary:\n%s\nstderr:\n%s", res.outputs, res.summary, res.stderr)
+	}
+	if _, comments := gh.snapshot(); !strings.Contains(comments[0]["body"].(string), "## modseal: error") {
+		t.Errorf("error: the comment does not say so:\n%s", comments[0]["body"])
+	}
+	res = r.run("pull_request", map[string]string{"command": "verify"})
+	check("bad command", res, 2)
+	if res.outputs["result"] != "error" || !strings.Contains(res.stdout, "::error title=modseal::command must be audit, diff or snapshot") {
+		t.Errorf("bad command: outputs %v\nstdout:\n%s", res.outputs, res.stdout)
+	}
+
+	// 5c. snapshot: the file is written, the digest is an output.
+	res = r.run("push", map[string]string{"offline": "true", "command": "snapshot"})
+	check("snapshot", res, 0)
+	snap, err := os.ReadFile(filepath.Join(workspace, ".modseal", "graph.json"))
+	if err != nil || res.outputs["result"] != "pass" || res.outputs["graph-digest"] == "" || !bytes.Contains(snap, []byte(res.outputs["graph-digest"])) {
+		t.Errorf("snapshot: %v, outputs %v\nsummary:\n%s", err, res.outputs, res.summary)
+	}
+	os.RemoveAll(filepath.Join(workspace, ".modseal"))
+
+	// 6. diff against the pull request's base branch, which the checkout
+	// lacks: fetched from origin, drift reported.
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Log("git is not installed: diff against base-ref not tested")
+	} else {
+		git := func(dir string, args ...string) {
+			t.Helper()
+			cmd := exec.Command("git", args...)
+			cmd.Dir, cmd.Env = dir, r.env
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("git %v: %v\n%s", args, err, out)
+			}
+		}
+		origin := filepath.Join(t.TempDir(), "origin.git")
+		git(workspace, "init", "-q", "--bare", origin)
+		os.RemoveAll(filepath.Join(workspace, "reports"))
+		git(workspace, "init", "-q", "-b", "main", ".")
+		git(workspace, "add", "-A")
+		git(workspace, "commit", "-q", "-m", "base")
+		git(workspace, "remote", "add", "origin", origin)
+		git(workspace, "push", "-q", "origin", "main")
+		git(workspace, "checkout", "-q", "-b", "feature")
+		git(workspace, "branch", "-q", "-D", "main")
+		git(workspace, "update-ref", "-d", "refs/remotes/origin/main")
+		gomod, _ := os.ReadFile(filepath.Join(workspace, "go.mod"))
+		os.WriteFile(filepath.Join(workspace, "go.mod"), bytes.Replace(gomod, []byte("go 1.26.0"), []byte("go 1.26.1"), 1), 0o644)
+		git(workspace, "commit", "-q", "-am", "head")
+
+		res = r.run("pull_request", map[string]string{"offline": "true", "command": "diff"})
+		check("diff", res, 0)
+		if res.outputs["drift"] != "true" || res.outputs["result"] != "pass" {
+			t.Errorf("diff: outputs %v\nstdout:\n%s\nstderr:\n%s", res.outputs, res.stdout, res.stderr)
+		}
+		if !strings.Contains(res.stdout, "Fetching the base branch main from origin") || !strings.Contains(res.stdout, "title=drift-go-version") {
+			t.Errorf("diff: stdout:\n%s", res.stdout)
+		}
+	}
+
+	// The token appears nowhere but in the Authorization header.
+	reqs, comments = gh.snapshot()
+	for i, res := range runs {
+		for what, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr, "outputs": res.outputFiles, "summary": res.summary} {
+			if strings.Contains(s, fakeToken) {
+				t.Errorf("run %d: the token is in %s", i+1, what)
+			}
+		}
+	}
+	for _, c := range comments {
+		if strings.Contains(c["body"].(string), fakeToken) {
+			t.Error("the token is in a comment")
+		}
+	}
+	for _, q := range reqs {
+		if strings.Contains(q.URI, fakeToken) || strings.Contains(q.Body, fakeToken) {
+			t.Errorf("the token is in the request %s %s", q.Method, q.URI)
+		}
+		if q.Auth != "Bearer "+fakeToken {
+			t.Errorf("%s %s: Authorization %q", q.Method, q.URI, q.Auth)
+		}
+	}
+}
+
+func count(reqs []ghRequest, method string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// TestActionGoCheck runs the step that decides whether the runner's Go can
+// build modseal, with a fake go command of several versions.
+func TestActionGoCheck(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed: the action's steps are bash scripts")
+	}
+	a, _ := readAction(t)
+	var step *actionStep
+	for i := range a.Runs.Steps {
+		if a.Runs.Steps[i].ID == "go" {
+			step = &a.Runs.Steps[i]
+		}
+	}
+	if step == nil {
+		t.Fatal("action.yml has no step with id go")
+	}
+	root, _ := filepath.Abs("../..")
+	gomod, _ := os.ReadFile(filepath.Join(root, "go.mod"))
+	m := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("no go line in go.mod")
+	}
+	major, _ := strconv.Atoi(string(m[1]))
+	minor, _ := strconv.Atoi(string(m[2]))
+	want := fmt.Sprintf("%d.%d", major, minor)
+	for _, tc := range []struct {
+		goVersion string // "" for no go command
+		setup     string
+	}{
+		{fmt.Sprintf("go%d.%d.3", major, minor-2), "true"},
+		{fmt.Sprintf("go%d.%d.0", major, minor), "false"},
+		{fmt.Sprintf("go%d.%d.12", major, minor), "false"},
+		{fmt.Sprintf("go%d.%d.1", major, minor+1), "false"},
+		{"devel", "true"},
+		{"", "true"},
+	} {
+		name := tc.goVersion
+		if name == "" {
+			name = "no-go"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "bin")
+			os.Mkdir(bin, 0o755)
+			// The system tools the script uses, without the real go command.
+			for _, tool := range []string{"sed", "awk", "sort", "head", "cut", "printf"} {
+				p, err := exec.LookPath(tool)
+				if err != nil {
+					continue // a shell builtin, or missing: the script will say
+				}
+				os.Symlink(p, filepath.Join(bin, tool))
+			}
+			if tc.goVersion != "" {
+				os.WriteFile(filepath.Join(bin, "go"), []byte("#!/bin/sh\necho \"go version "+tc.goVersion+" linux/amd64\"\n"), 0o755)
+			}
+			out := filepath.Join(dir, "output")
+			os.WriteFile(out, nil, 0o644)
+			script := filepath.Join(dir, "step.sh")
+			os.WriteFile(script, []byte(step.Run), 0o644)
+			bash, _ := exec.LookPath("bash")
+			cmd := exec.Command(bash, "--noprofile", "--norc", "-eo", "pipefail", script)
+			cmd.Env = []string{"PATH=" + bin, "GITHUB_OUTPUT=" + out, "MODSEAL_ACTION_PATH=" + root}
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			data, _ := os.ReadFile(out)
+			got := parseOutputs(t, string(data))
+			if got["setup"] != tc.setup || got["version"] != want {
+				t.Errorf("outputs %v, want setup=%s version=%s", got, tc.setup, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,271 @@
+// Package ghcomment keeps modseal's report as one comment on a GitHub pull
+// request: the first run creates the comment, later runs edit it in place.
+// A hidden marker at the top of the body finds it again.
+//
+// It is the only package that imports go-github, so that the rest of modseal
+// (and the public verify and graph libraries above all) do not carry the
+// GitHub client.
+package ghcomment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Marker starts every comment modseal writes. It is an HTML comment, so
+// GitHub does not render it.
+const Marker = "<!-- modseal:comment -->"
+
+// MaxBody is GitHub's limit on the length of a comment body (65536
+// characters). Body counts bytes, which are never fewer than characters, so a
+// body it returns always fits.
+const MaxBody = 65536
+
+// truncatedNote ends a body that Body had to cut.
+const truncatedNote = "\n\n---\n\n**The report is cut here:** a pull-request comment holds at most 65536 characters. The full report is in the job summary of this workflow run.\n"
+
+// Body returns the comment body for the Markdown report md: the marker on
+// its own line, then md. A report that would make the body longer than
+// MaxBody is cut at the end of a line and followed by a note that says so
+// and points at the job summary.
+func Body(md string) string {
+	md = strings.TrimPrefix(md, Marker)
+	md = strings.TrimLeft(md, "\r\n")
+	if !utf8.ValidString(md) {
+		md = strings.ToValidUTF8(md, "\uFFFD")
+	}
+	body := Marker + "\n" + md
+	if len(body) <= MaxBody {
+		return body
+	}
+	keep := body[:MaxBody-len(truncatedNote)]
+	if i := strings.LastIndexByte(keep, '\n'); i > len(Marker) {
+		keep = keep[:i]
+	} else {
+		// One enormous line: cut at a character boundary.
+		for !utf8.ValidString(keep) {
+			keep = keep[:len(keep)-1]
+		}
+	}
+	return keep + truncatedNote
+}
+
+// A PullRequest names the pull request to comment on.
+type PullRequest struct {
+	Owner, Repo string
+	Number      int
+}
+
+func (p PullRequest) String() string { return fmt.Sprintf("%s/%s#%d", p.Owner, p.Repo, p.Number) }
+
+// ParseRepository splits GITHUB_REPOSITORY ("owner/repo").
+func ParseRepository(s string) (owner, repo string, err error) {
+	owner, repo, ok := strings.Cut(s, "/")
+	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return "", "", fmt.Errorf("repository %q is not owner/name", s)
+	}
+	return owner, repo, nil
+}
+
+// PullRequestNumber returns the number of the pull request an event payload
+// (the JSON file $GITHUB_EVENT_PATH names) is about, and false when the event
+// is not about a pull request (a push, a schedule, ...). Events about a pull
+// request carry it as pull_request.number (pull_request,
+// pull_request_target, pull_request_review, ...).
+func PullRequestNumber(event []byte) (int, bool, error) {
+	var ev struct {
+		PullRequest *struct {
+			Number int `json:"number"`
+		} `json:"pull_request"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return 0, false, fmt.Errorf("the event payload is not JSON: %v", err)
+	}
+	if ev.PullRequest == nil {
+		return 0, false, nil
+	}
+	if ev.PullRequest.Number <= 0 {
+		return 0, false, errors.New("the event payload's pull_request has no number")
+	}
+	return ev.PullRequest.Number, true, nil
+}
+
+// Config configures a Client.
+type Config struct {
+	// APIURL is the REST API's base URL: $GITHUB_API_URL, which is
+	// https://api.github.com on github.com and https://HOST/api/v3 on GitHub
+	// Enterprise Server. Empty means https://api.github.com.
+	APIURL string
+	// Token authenticates every request ($GITHUB_TOKEN). It is sent in the
+	// Authorization header and nowhere else, and removed from every error.
+	Token string
+	// UserAgent names the client, e.g. "modseal/v1.2.3".
+	UserAgent string
+	// HTTPClient makes the requests; nil means a client with a timeout.
+	HTTPClient *http.Client
+}
+
+// A Client creates and edits the comment.
+type Client struct {
+	gh    *github.Client
+	token string
+	// botOnly: only a comment written by a bot account is ours. A GitHub
+	// App installation token (the workflow's GITHUB_TOKEN) always writes as
+	// a bot, so a marker in a comment a person wrote, which anyone who can
+	// comment can add, does not make modseal overwrite that comment.
+	botOnly bool
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("no token")
+	}
+	api := cfg.APIURL
+	if api == "" {
+		api = "https://api.github.com"
+	}
+	base, err := url.Parse(api)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil {
+		return nil, fmt.Errorf("API URL %q is not an http(s) URL", api)
+	}
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	gh := github.NewClient(hc).WithAuthToken(cfg.Token)
+	// BaseURL, not WithEnterpriseURLs: $GITHUB_API_URL is already the API
+	// root on every kind of host (GitHub Enterprise Server's /api/v3/,
+	// GHE.com's api. host), which WithEnterpriseURLs would second-guess.
+	gh.BaseURL = base
+	gh.UploadURL = base
+	if cfg.UserAgent != "" {
+		gh.UserAgent = cfg.UserAgent
+	}
+	return &Client{gh: gh, token: cfg.Token, botOnly: strings.HasPrefix(cfg.Token, "ghs_")}, nil
+}
+
+// A Result says what Upsert did.
+type Result struct {
+	ID      int64  // the comment's id
+	URL     string // its HTML URL, if GitHub gave one
+	Updated bool   // an existing comment was edited, rather than a new one created
+}
+
+// A PermissionError is a request the token may not make: GitHub answered
+// 403 Forbidden, or 404 Not Found to a write (GitHub hides what a token may
+// not change). The workflow's token on a pull request from a fork is
+// read-only, so this is the usual outcome there.
+type PermissionError struct {
+	Op     string // "list", "create" or "edit"
+	Status int
+	msg    string
+}
+
+func (e *PermissionError) Error() string { return e.msg }
+
+// Upsert writes the comment Body(md) on pr: it edits modseal's comment if
+// the pull request has one, else creates it.
+func (c *Client) Upsert(ctx context.Context, pr PullRequest, md string) (*Result, error) {
+	if pr.Owner == "" || pr.Repo == "" || pr.Number <= 0 {
+		// Number 0 would list the comments of every issue of the repository.
+		return nil, fmt.Errorf("no pull request to comment on (%s)", pr)
+	}
+	body := Body(md)
+	existing, err := c.find(ctx, pr)
+	if err != nil {
+		return nil, c.wrap("list", fmt.Sprintf("listing the comments of %s", pr), err)
+	}
+	if existing != nil {
+		cm, _, err := c.gh.Issues.EditComment(ctx, pr.Owner, pr.Repo, existing.GetID(), &github.IssueComment{Body: github.String(body)})
+		if err != nil {
+			return nil, c.wrap("edit", fmt.Sprintf("editing comment %d of %s", existing.GetID(), pr), err)
+		}
+		return &Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Updated: true}, nil
+	}
+	cm, _, err := c.gh.Issues.CreateComment(ctx, pr.Owner, pr.Repo, pr.Number, &github.IssueComment{Body: github.String(body)})
+	if err != nil {
+		return nil, c.wrap("create", fmt.Sprintf("commenting on %s", pr), err)
+	}
+	return &Result{ID: cm.GetID(), URL: cm.GetHTMLURL()}, nil
+}
+
+// find returns the oldest comment of pr that modseal wrote, or nil. It reads
+// every page of comments.
+func (c *Client) find(ctx context.Context, pr PullRequest) (*github.IssueComment, error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		comments, resp, err := c.gh.Issues.ListComments(ctx, pr.Owner, pr.Repo, pr.Number, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range comments {
+			if c.ours(cm) {
+				return cm, nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 || resp.NextPage == opts.Page {
+			return nil, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func (c *Client) ours(cm *github.IssueComment) bool {
+	if !strings.HasPrefix(cm.GetBody(), Marker) {
+		return false
+	}
+	return !c.botOnly || cm.GetUser().GetType() == "Bot"
+}
+
+// wrap turns err into a PermissionError or a plain error, with the token
+// removed from the text. The result does not unwrap to err: go-github's
+// errors hold the response, and nothing that prints them should find the
+// request's headers there.
+func (c *Client) wrap(op, what string, err error) error {
+	msg := c.Scrub(what + ": " + err.Error())
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch st := er.Response.StatusCode; {
+		case st == http.StatusForbidden, st == http.StatusNotFound && op != "list":
+			return &PermissionError{Op: op, Status: st, msg: msg}
+		}
+	}
+	return errors.New(msg)
+}
+
+// Scrub removes the token from s.
+func (c *Client) Scrub(s string) string {
+	return Scrub(s, c.token)
+}
+
+// Scrub replaces every occurrence of token in s (and of its URL-encoded and
+// JSON-escaped forms) by "***".
+func Scrub(s, token string) string {
+	if token == "" {
+		return s
+	}
+	for _, t := range []string{token, url.QueryEscape(token), url.PathEscape(token), jsonEscape(token)} {
+		if t != "" {
+			s = strings.ReplaceAll(s, t, "***")
+		}
+	}
+	return s
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
