@@ -7,8 +7,11 @@ command needs.
 # Usage
 
 	modseal audit [flags] [DIR]
+	modseal snapshot [--out FILE] [--sign-key KEY] [--patterns P] [--platforms L] [DIR]
+	modseal diff [--snapshot FILE | --base-ref REV] [--key PUBKEY] [flags] [DIR]
 	modseal hash [--module PATH@VERSION] TARGET
 	modseal hook install|uninstall [--force] [DIR]
+	modseal pr-comment FILE
 	modseal version
 	modseal help [command]
 
@@ -27,6 +30,7 @@ Flags of audit (they may stand before or after DIR):
 	--progress MODE      auto|always|never: progress on standard error (auto: a terminal, CI unset)
 	--no-cache           inflate every module zip; do not use the verification cache
 	--no-color           no colour; so does a non-empty NO_COLOR, TERM=dumb, or output that is not a terminal
+	--key PUBKEY         require DIR/.modseal/graph.json to be signed by this PEM public key
 
 Hash prints the h1 hash of a module zip, an extracted module directory, or a
 go.mod file, as go.sum records it:
@@ -78,8 +82,17 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	vendor-inconsistent      error    vendor/modules.txt disagrees with go.mod (the go command's "inconsistent vendoring")
 	vendor-tampered          error    a vendored file differs from the go.sum-verified module zip, or is added or missing
 
-The contract's other rules (drift-*, snapshot-signature) belong to checks
-that are not built yet; a report never reads as a pass for them.
+	drift-sum-changed        error    same module@version, a different hash than the snapshot
+	drift-module-added       warning  the build list gained a module
+	drift-module-removed     note     the build list lost a module
+	drift-version-changed    warning  a module's selected version changed (upgrade, downgrade, major, pseudo-version)
+	drift-build-module-added warning  a module now provides packages to the build for a platform
+	drift-go-version         note     the go or toolchain line changed
+	drift-graph              note     requirement edges changed without a build-list change
+	snapshot-signature       error    the snapshot's signature is missing (with --key) or invalid
+
+diff reports drift at these severities; audit, with a snapshot committed,
+reports every drift as an error (the snapshot is out of date).
 
 How the rules read the files:
 
@@ -206,6 +219,78 @@ that cover every owner on a public code host ("*", "github.com",
 "github.com/*", "*.com"; matched with the go command's own matcher); any
 GOINSECURE; GOFLAGS with -insecure or -mod=mod.
 
+# Snapshots and drift
+
+snapshot writes .modseal/graph.json (or --out FILE), atomically, byte for byte
+the same for the same go.mod, go.sum, go.work and sources: schema
+"modseal/graph/v1", module (a workspace's module paths, sorted, joined by
+","), go, toolchain, graph_digest (the digest of the sorted go mod graph
+lines, as go mod graph | LC_ALL=C sort | sha256sum gives it),
+content_digest (over the sorted "PATH VERSION H1 GOMODH1" lines of the build
+list, "-" for a hash go.sum lacks, main modules left out), modules (the
+build list sorted by path: path, version, sum, gomod_sum, indirect, replace,
+platforms) and edges. A replaced module carries its replacement's hashes,
+which go.sum holds; a module replaced by a directory has none.
+
+platforms lists, for each module, the GOOS/GOARCH pairs (--platforms,
+default linux/amd64,darwin/arm64,windows/amd64) for which it provides
+packages to the build of --patterns (default ./...; in a workspace, every
+workspace module's packages). They come from golang.org/x/tools/go/packages
+with names, imports and modules only: nothing is type-checked, compiled or
+run (no cgo), so a snapshot is safe to compute on an untrusted pull request.
+CGO_ENABLED is the user's, else 1, so the snapshot does not depend on the
+machine.
+
+diff compares the current graph with the committed snapshot, --snapshot
+FILE, or --base-ref REV: the graph of the tree committed at REV (its Go files,
+go.mod, go.sum, go.work, go.work.sum and vendor/modules.txt, and those of
+workspace and directory-replace targets), read with git ls-tree and git
+archive into a temporary directory and checked against their blob ids; the
+working tree and index are never read. Give diff the --patterns and
+--platforms the snapshot was made with. audit with a committed snapshot
+compares it for the platforms the snapshot covers, with the default
+patterns. Drift findings sit at the go.sum line of a changed hash, the
+go.mod line requiring a direct dependency, else the module's go.sum line, and
+the go.mod (or go.work) line of a go or toolchain change.
+
+A hash that changed in go.sum for a module already in modseal's cache is
+refused by the go command itself ("SECURITY ERROR"): diff then exits 2; a
+republished module whose go.sum line changed with it is drift-sum-changed.
+
+# Signatures
+
+snapshot --sign-key KEY first audits DIR, then writes FILE.sig: a DSSE
+envelope (payloadType application/vnd.in-toto+json) of an in-toto Statement
+v1 whose subjects are go.mod, go.sum, go.work and go.work.sum where present,
+and the snapshot, each with its sha256; predicateType
+https://github.com/modseal/modseal/graph/v1; predicate graph_digest,
+content_digest, the checksum-database checkpoint the audit verified and the
+audit's counts. Keys are PEM ECDSA (P-256 and up), Ed25519 or RSA (2048 bits
+and up), or cosign-encrypted keys, whose password is COSIGN_PASSWORD. It is
+made and checked with sigstore's signature and dsse packages, in
+internal/sign, the only importer of sigstore.
+
+--key PUBKEY on audit and diff requires the signature: it must verify with
+the key, cover the snapshot, and every signed file must have the digest it
+was signed with (go.mod, go.sum, go.work and go.work.sum must all be signed
+when present). Anything wrong is a snapshot-signature finding naming the
+file and the have/want digests, a missing snapshot or signature included; a
+key that cannot be read is exit 2.
+
+# GitHub Action and pull-request comments
+
+action.yml (composite) builds modseal from the action's own checkout and
+runs audit, diff or snapshot with --format github; see README.md for its
+inputs and outputs. "modseal pr-comment FILE" posts FILE (the job summary)
+as one pull-request comment: a hidden marker finds the comment from an
+earlier run, which is edited in place. It uses GITHUB_TOKEN, GITHUB_API_URL
+(GitHub Enterprise works), GITHUB_REPOSITORY and the pull_request event at
+GITHUB_EVENT_PATH. A token that cannot write (a fork's pull request), or an
+event that is not a pull request, gives a ::notice and exit 0. A workflow
+token (ghs_) edits only a comment the bot itself wrote, so nobody can plant
+the marker to have their own comment rewritten. The body is capped at 65,536
+characters. The token is never printed.
+
 # Output
 
 Text output is for a person: findings sorted by file and line and grouped by
@@ -230,7 +315,7 @@ a line moves. Unlike govulncheck, the exit status still follows --fail-on.
 GitHub output (--format github) writes workflow commands (::error,
 ::warning, ::notice with file and line, escaped as GitHub requires), appends
 a Markdown report to $GITHUB_STEP_SUMMARY and the outputs result, findings,
-errors and graph-digest to $GITHUB_OUTPUT.
+errors, graph-digest and drift to $GITHUB_OUTPUT.
 
 In JSON, findings and skipped are always arrays; empty finding fields are left out.
 "module" joins a workspace's module paths with ",". "graph_digest" is
@@ -286,7 +371,9 @@ unchecked against the checksum database.
     across processes).
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
-  - snapshot, diff and hook are not built yet and exit 2 saying so.
+  - The GitHub Action produces SARIF with a second, warm run of the command.
+  - The snapshot records neither --patterns nor --platforms; diff must be
+    given the ones the snapshot was made with.
   - Modules matched by GONOPROXY/GOPRIVATE are fetched the way the go command
     fetches them (directly from version control) when they are missing from
     modseal's cache, because the user's cache cannot be offered to the go

@@ -120,10 +120,13 @@ const usage = `modseal verifies the integrity of a Go module's dependencies.
 
 Usage:
 
-	modseal audit [flags] [DIR]    check go.mod, go.sum and go.work in DIR (default .)
-	modseal hash [flags] TARGET    print the h1 hash of a module zip, module directory or go.mod file
-	modseal hook install [DIR]     install a git pre-commit hook running the offline audit
-	modseal version                print version, commit and Go version
+	modseal audit [flags] [DIR]      check go.mod, go.sum, go.work, vendor/, hashes and the checksum database
+	modseal snapshot [flags] [DIR]   write the canonical graph snapshot (--sign-key: and sign it)
+	modseal diff [flags] [DIR]       report drift from the snapshot or from --base-ref REV
+	modseal hash [flags] TARGET      print the h1 hash of a zip, module directory, go.mod file or path@version
+	modseal hook install [DIR]       install a git pre-commit hook running the offline audit
+	modseal pr-comment FILE          post FILE as the pull request's modseal comment (used by the GitHub Action)
+	modseal version                  print version, commit and Go version
 	modseal help [command]         show help
 
 Run 'modseal help audit' for the audit flags. Exit status: 0 no findings at or
