@@ -32,6 +32,11 @@ type Options struct {
 	Jobs     int             // parallel hashing (at least 1)
 	NoCache  bool            // inflate every zip instead of trusting the verification cache
 	HTTP     *http.Client    // for the checksum database; nil: http.DefaultClient
+	// ChangedSince, a git revision, limits hash verification to the modules
+	// whose go.sum (go.work.sum) lines differ from the files at that
+	// revision: what a commit can have tampered with. The others are listed
+	// as skipped. "" verifies every module.
+	ChangedSince string
 	// Progress, if set, is called as module hashes are checked.
 	Progress func(done, total int, bytes int64)
 }
@@ -193,10 +198,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		failures = append(failures, failure{check, err})
 		mu.Unlock()
 	}
-	var wg sync.WaitGroup
+	// goWG counts the go commands; goDone closes when they have all
+	// finished. The other checks (checksum database, proxy questions,
+	// hashes) run in wg, alongside. The hash check starts as soon as the
+	// graph is known: a module file no cache has yet waits for goDone (a go
+	// command may be putting it in modseal's cache) before it is downloaded.
+	var wg, goWG sync.WaitGroup
+	var opErr error
+	goDone := make(chan struct{})
 	if !allSkipped(opts.Skip, checkTidy) {
 		for _, m := range mods {
-			wg.Go(func() {
+			goWG.Go(func() {
 				edits, err := g.TidyDiff(ctx, filepath.Join(dir, filepath.FromSlash(m.rel)), m.sumLines)
 				if err != nil {
 					fail("tidy", err)
@@ -212,70 +224,104 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// The build list and the graph feed the report's module count and
 	// graph_digest, but cost a go command each: with --skip leaving no check
 	// that needs them (as in the pre-commit hook), they are not computed.
-	needList := !allSkipped(opts.Skip, checkOrigin)
+	needList := !allSkipped(opts.Skip, checkOrigin) && !opts.Offline
 	needGraph := !allSkipped(opts.Skip, checkHash) || !allSkipped(opts.Skip, checkVendor)
-	if !needList {
+	switch {
+	case opts.Offline && !allSkipped(opts.Skip, checkOrigin):
+		res.Skipped = append(res.Skipped, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
+		res.Skipped = append(res.Skipped, Skipped{"build-list", "not computed: --offline leaves out the only check that needs it"})
+	case !needList:
 		res.Skipped = append(res.Skipped, Skipped{"build-list", "not computed: no check that needs it ran (--skip)"})
 	}
 	if !needGraph {
 		res.Skipped = append(res.Skipped, Skipped{"graph", "not computed: no check that needs it ran (--skip)"})
 	}
-	wg.Go(func() {
-		if !needList {
-			return
-		}
-		list, err := g.BuildList(ctx)
-		if err != nil {
-			fail("build-list", err)
-			if !allSkipped(opts.Skip, checkOrigin) {
+	if needList {
+		goWG.Go(func() {
+			list, err := g.BuildList(ctx)
+			if err != nil {
+				fail("build-list", err)
 				fail("origin", fmt.Errorf("needs the build list: %w", err))
+				return
 			}
-			return
-		}
-		n := 0
-		for _, m := range list {
-			if !m.Main {
-				n++
+			n := 0
+			for _, m := range list {
+				if !m.Main {
+					n++
+				}
 			}
-		}
-		mu.Lock()
-		res.Modules = n
-		mu.Unlock()
-		if allSkipped(opts.Skip, checkOrigin) {
-			return
-		}
-		fs, skipped, err := originCheck(ctx, fetcher, list, requires, opts)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			failures = append(failures, failure{"origin", &networkError{err}})
-			return
-		}
-		res.Findings = append(res.Findings, fs...)
-		res.Skipped = append(res.Skipped, skipped...)
-	})
-	wg.Go(func() {
-		if !needGraph {
-			return
-		}
-		edges, err := g.Edges(ctx)
-		if err != nil {
-			fail("graph", err)
-			if !allSkipped(opts.Skip, checkHash) {
-				fail("hash", fmt.Errorf("needs the module graph: %w", err))
+			mu.Lock()
+			res.Modules = n
+			mu.Unlock()
+			wg.Go(func() {
+				fs, skipped, err := originCheck(ctx, fetcher, list, requires, opts)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failures = append(failures, failure{"origin", &networkError{err}})
+					return
+				}
+				res.Findings = append(res.Findings, fs...)
+				res.Skipped = append(res.Skipped, skipped...)
+			})
+		})
+	}
+	if needGraph {
+		goWG.Go(func() {
+			edges, err := g.Edges(ctx)
+			if err != nil {
+				fail("graph", err)
+				if !allSkipped(opts.Skip, checkHash) {
+					fail("hash", fmt.Errorf("needs the module graph: %w", err))
+				}
+				return
 			}
-			return
-		}
-		d := graph.Digest(edges)
-		mu.Lock()
-		res.GraphDigest = d
-		hin.edges = edges
-		mu.Unlock()
-	})
+			mu.Lock()
+			res.GraphDigest = graph.Digest(edges)
+			mu.Unlock()
+			if allSkipped(opts.Skip, checkHash) {
+				if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, mods) {
+					mu.Lock()
+					res.Skipped = append(res.Skipped, Skipped{"vendor", "needs the module hashes, which were not checked"})
+					mu.Unlock()
+				}
+				return
+			}
+			hin.edges = edges
+			hin.goDone = goDone
+			if env.GOMODCACHE != "" {
+				hin.extracted = env.GOMODCACHE
+				hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
+			}
+			hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), filepath.Join(opts.CacheDir, "download"))
+			wg.Go(func() {
+				fs, skipped, verified, zips, err := checkHashes(ctx, hin, opts)
+				if err != nil {
+					fail("hash", err)
+					return
+				}
+				var vfs []verify.Finding
+				var vskipped []Skipped
+				if !allSkipped(opts.Skip, checkVendor) {
+					if vfs, vskipped, err = checkVendors(dir, mods, zips); err != nil {
+						mu.Lock()
+						opErr = err
+						mu.Unlock()
+						return
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				res.Findings = append(append(res.Findings, fs...), vfs...)
+				res.Skipped = append(append(res.Skipped, skipped...), vskipped...)
+				res.Verified = verified
+			})
+		})
+	}
 	if committed, err := readCommittedSnapshot(dir); err != nil {
 		return nil, &OpError{err}
 	} else if committed != nil && !allSkipped(opts.Skip, checkDrift) {
-		wg.Go(func() {
+		goWG.Go(func() {
 			fs, err := snapshotDrift(ctx, g, committed, opts.Jobs)
 			if err != nil {
 				fail("drift", err)
@@ -303,36 +349,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			res.Skipped = append(res.Skipped, skipped...)
 		})
 	}
+	goWG.Wait()
+	close(goDone)
 	wg.Wait()
 	if securityErr != nil {
 		return nil, securityErr
 	}
-
-	// Hashes last: the go commands above may have put module files in
-	// modseal's cache that the hash check then need not download.
-	if hin.edges != nil && !allSkipped(opts.Skip, checkHash) {
-		if env.GOMODCACHE != "" {
-			hin.extracted = env.GOMODCACHE
-			hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
-		}
-		hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), filepath.Join(opts.CacheDir, "download"))
-		fs, skipped, verified, zips, err := checkHashes(ctx, hin, opts)
-		if err != nil {
-			fail("hash", err)
-		}
-		res.Findings = append(res.Findings, fs...)
-		res.Skipped = append(res.Skipped, skipped...)
-		res.Verified = verified
-		if err == nil && !allSkipped(opts.Skip, checkVendor) {
-			fs, skipped, err := checkVendors(dir, mods, zips)
-			if err != nil {
-				return nil, &OpError{err}
-			}
-			res.Findings = append(res.Findings, fs...)
-			res.Skipped = append(res.Skipped, skipped...)
-		}
-	} else if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, mods) {
-		res.Skipped = append(res.Skipped, Skipped{"vendor", "needs the module hashes, which were not checked"})
+	if opErr != nil {
+		return nil, &OpError{opErr}
+	}
+	if !needList || allSkipped(opts.Skip, checkOrigin) {
+		failures = slices.DeleteFunc(failures, func(f failure) bool { return f.check == "origin" })
 	}
 	findingErrors := hasErrors(res.Findings)
 	for _, f := range failures {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
+	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
@@ -31,7 +32,10 @@ type hashInputs struct {
 	// builds compile; "" if there is none.
 	extracted string
 	fetcher   *modproxy.Fetcher // nil: never download
-	offline   bool
+	// goDone closes when the go commands of the audit have finished: they
+	// may still be putting module files in modseal's cache.
+	goDone  <-chan struct{}
+	offline bool
 }
 
 // checkHashes compares every module of the graph that go.sum has a hash
@@ -50,6 +54,13 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 		}
 	}
 
+	var unchanged map[string]bool // "path version hash" lines at ChangedSince
+	if opts.ChangedSince != "" {
+		if unchanged, err = sumLinesAt(ctx, opts.Dir, opts.ChangedSince, in.sums); err != nil {
+			return nil, nil, 0, nil, err
+		}
+	}
+	notChanged := 0
 	var checks []verify.ModuleCheck
 	seen := make(map[module.Version]bool)
 	for _, m := range graphModules(in.edges) {
@@ -61,6 +72,10 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 		c := verify.ModuleCheck{Module: target, Zip: idx[target.Path+" "+target.Version], GoMod: idx[target.Path+" "+target.Version+"/go.mod"]}
 		if c.Zip == nil && c.GoMod == nil {
 			continue // gosum-missing says so
+		}
+		if unchanged != nil && sameAt(unchanged, target, c) {
+			notChanged++
+			continue
 		}
 		checks = append(checks, c)
 	}
@@ -84,7 +99,7 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 			buf := verify.NewReadBuffer()
 			for i := range jobs {
 				c := &checks[i]
-				skip, err := locate(ctx, in, c)
+				skip, err := locate(ctx, in, c, !opts.Skip[verify.RuleCacheTampered])
 				var res verify.CheckResult
 				if err == nil && skip == "" {
 					res, err = hasher.Check(*c, buf)
@@ -127,6 +142,9 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 			}
 		}
 	}
+	if notChanged > 0 {
+		skipped = append(skipped, Skipped{"hash", fmt.Sprintf("%d module(s) not re-verified: their go.sum lines are as at %s (--changed)", notChanged, opts.ChangedSince)})
+	}
 	for reason, mods := range skips {
 		skipped = append(skipped, Skipped{"hash", fmt.Sprintf("%d module(s) not verified: %s: %s", len(mods), reason, listSome(mods, 5))})
 	}
@@ -134,10 +152,48 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 	return findings, skipped, verified, zips, nil
 }
 
+// sumLinesAt returns the h1 lines ("path version hash") of the go.sum-format
+// files sums at the git revision rev, read with git show; a file that does
+// not exist at rev contributes nothing.
+func sumLinesAt(ctx context.Context, dir, rev string, sums []*verify.SumFile) (map[string]bool, error) {
+	if strings.HasPrefix(rev, "-") {
+		return nil, fmt.Errorf("--changed %q: not a git revision", rev)
+	}
+	if _, err := gocmd.Git(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
+		// No such revision (a repository's first commit has no HEAD), or
+		// no git: every module is verified, which is never less safe.
+		return nil, nil
+	}
+	lines := make(map[string]bool)
+	for _, sf := range sums {
+		data, err := gocmd.Git(ctx, dir, "show", rev+":./"+sf.Name)
+		if err != nil {
+			continue // not in that revision: every line is new
+		}
+		old, _ := verify.ParseSum(sf.Name, data)
+		for _, l := range old.Lines {
+			lines[l.Path+" "+l.Version+" "+l.Hash] = true
+		}
+	}
+	return lines, nil
+}
+
+// sameAt reports whether the go.sum lines c would be checked against are
+// all in the lines of the earlier revision.
+func sameAt(lines map[string]bool, m module.Version, c verify.ModuleCheck) bool {
+	if c.Zip != nil && !lines[m.Path+" "+m.Version+" "+c.Zip.Hash] {
+		return false
+	}
+	if c.GoMod != nil && !lines[m.Path+" "+m.Version+"/go.mod "+c.GoMod.Hash] {
+		return false
+	}
+	return true
+}
+
 // locate fills in where c's files are: the first module cache that has
-// them, else a download. It returns a skip reason when a file go.sum has a
+// them, else a download; the extracted directory only if dirs. It returns a skip reason when a file go.sum has a
 // hash for cannot be had.
-func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck) (string, error) {
+func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck, dirs bool) (string, error) {
 	escPath, err := module.EscapePath(c.Module.Path)
 	if err != nil {
 		return "", err
@@ -158,6 +214,16 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck) (string, 
 	get := func(ext string) (string, string, error) {
 		if p := find(ext); p != "" {
 			return p, "", nil
+		}
+		if in.goDone != nil {
+			select {
+			case <-in.goDone:
+			case <-ctx.Done():
+				return "", "", ctx.Err()
+			}
+			if p := find(ext); p != "" {
+				return p, "", nil
+			}
 		}
 		if in.offline {
 			return "", "not in any module cache, and --offline forbids downloading", nil
@@ -186,8 +252,10 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck) (string, 
 		}
 		c.ZipFile = p
 		// Only the user's module cache holds directories that builds
-		// compile; modseal's own is the go command's scratch space.
-		if in.extracted != "" {
+		// compile; modseal's own is the go command's scratch space. With
+		// cache-tampered skipped (the pre-commit hook), no directory is
+		// hashed at all: that is most of the work.
+		if dirs && in.extracted != "" {
 			d := filepath.Join(in.extracted, filepath.FromSlash(escPath)+"@"+escVer)
 			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 				c.Dir = d

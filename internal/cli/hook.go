@@ -24,14 +24,15 @@ const hookMarker = "# modseal-hook: v1"
 const hookScript = `#!/bin/sh
 # Installed by "modseal hook install"; "modseal hook uninstall" removes it.
 ` + hookMarker + `
-# Runs modseal's offline audit (no network; extracted module directories are
-# left to CI) when go.mod, go.sum, go.work, go.work.sum or vendor/modules.txt
-# are part of the commit. Set MODSEAL to the
+# Runs modseal's offline audit (no network; module hashes verified for the
+# go.sum lines the commit changes; extracted module directories left to CI)
+# when go.mod, go.sum, go.work, go.work.sum or vendor/modules.txt are part of
+# the commit. Set MODSEAL to the
 # binary to use; git commit --no-verify skips the hook.
 staged=$(git diff --cached --name-only --diff-filter=ACMR -- \
 	'go.mod' '*/go.mod' 'go.sum' '*/go.sum' 'go.work' 'go.work.sum' 'vendor/modules.txt' '*/vendor/modules.txt')
 [ -n "$staged" ] || exit 0
-exec "${MODSEAL:-modseal}" audit --offline --skip cache-tampered .
+exec "${MODSEAL:-modseal}" audit --offline --skip cache-tampered --changed HEAD .
 `
 
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {

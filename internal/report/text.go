@@ -71,8 +71,11 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 	}
 	s := r.Summary
 	fmt.Fprintf(bw, "modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
-	if !r.skipped("build-list") {
+	switch {
+	case !r.skipped("build-list"):
 		fmt.Fprintf(bw, " in %s (%d of them hash-verified)", plural(s.Modules, "module"), s.Verified)
+	case s.Verified > 0:
+		fmt.Fprintf(bw, "; %s hash-verified", plural(s.Verified, "module"))
 	}
 	if n := len(r.Skipped); n > 0 {
 		fmt.Fprintf(bw, "; %s skipped", plural(n, "check"))
