@@ -34,8 +34,11 @@ type hashInputs struct {
 	fetcher   *modproxy.Fetcher // nil: never download
 	// goDone closes when the go commands of the audit have finished: they
 	// may still be putting module files in modseal's cache.
-	goDone  <-chan struct{}
-	offline bool
+	goDone <-chan struct{}
+	// unchanged holds the "path version hash" lines of go.sum at
+	// --changed REV; nil verifies every module.
+	unchanged map[string]bool
+	offline   bool
 }
 
 // checkHashes compares every module of the graph that go.sum has a hash
@@ -54,12 +57,7 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 		}
 	}
 
-	var unchanged map[string]bool // "path version hash" lines at ChangedSince
-	if opts.ChangedSince != "" {
-		if unchanged, err = sumLinesAt(ctx, opts.Dir, opts.ChangedSince, in.sums); err != nil {
-			return nil, nil, 0, nil, err
-		}
-	}
+	unchanged := in.unchanged
 	notChanged := 0
 	var checks []verify.ModuleCheck
 	seen := make(map[module.Version]bool)
@@ -176,6 +174,19 @@ func sumLinesAt(ctx context.Context, dir, rev string, sums []*verify.SumFile) (m
 		}
 	}
 	return lines, nil
+}
+
+// changedLines counts the h1 lines of sums that unchanged lacks.
+func changedLines(sums []*verify.SumFile, unchanged map[string]bool) int {
+	n := 0
+	for _, sf := range sums {
+		for _, l := range sf.Lines {
+			if strings.HasPrefix(l.Hash, "h1:") && !unchanged[l.Path+" "+l.Version+" "+l.Hash] {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // sameAt reports whether the go.sum lines c would be checked against are
