@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 BENCHCOUNT  ?= 6
 
-.PHONY: all build test lint fuzz bench audit clean
+.PHONY: all build test lint fuzz bench bench-hash bench-sumdb bench-snapshot bench-precommit audit clean
 
 all: lint test
 
@@ -35,8 +35,23 @@ fuzz:
 		done; \
 	done
 
+# Micro-benchmarks (go test -bench). The bench-* targets run the scripts
+# that compare modseal with its baselines on real projects; each script's
+# header says what it measures. Figures: docs/performance.md.
 bench:
-	$(GO) test ./verify -run '^$$' -bench . -benchmem -count $(BENCHCOUNT)
+	$(GO) test ./verify ./graph -run '^$$' -bench . -benchmem -count $(BENCHCOUNT)
+
+bench-hash:
+	scripts/bench-hash.sh
+
+bench-sumdb:
+	scripts/bench-sumdb.sh
+
+bench-snapshot:
+	scripts/bench-snapshot.sh
+
+bench-precommit:
+	scripts/bench-precommit.sh
 
 # modseal audits itself.
 audit:
