@@ -195,6 +195,26 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.key, "key", "", "require a valid signature of the snapshot by the PEM public `key`")
 }
 
+// check validates the common flags and returns the --fail-on rank and the
+// --skip set.
+func (c *commonFlags) check() (failRank int, skip map[string]bool, err error) {
+	if failRank, err = failOnRank(c.failOn); err != nil {
+		return 0, nil, err
+	}
+	if skip, err = parseSkip(c.skip); err != nil {
+		return 0, nil, err
+	}
+	if c.jobs < 1 {
+		return 0, nil, usageErr("--jobs must be at least 1, got %d", c.jobs)
+	}
+	switch c.progress {
+	case "auto", "always", "never":
+	default:
+		return 0, nil, usageErr("--progress must be auto, always or never, got %q", c.progress)
+	}
+	return failRank, skip, nil
+}
+
 // parseArgs parses flags that may stand before or after positional arguments.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -246,21 +266,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 	if len(pos) == 1 {
 		dir = filepath.Clean(pos[0])
 	}
-	failRank, err := failOnRank(c.failOn)
+	failRank, skip, err := c.check()
 	if err != nil {
 		return err
-	}
-	skip, err := parseSkip(c.skip)
-	if err != nil {
-		return err
-	}
-	if c.jobs < 1 {
-		return usageErr("--jobs must be at least 1, got %d", c.jobs)
-	}
-	switch c.progress {
-	case "auto", "always", "never":
-	default:
-		return usageErr("--progress must be auto, always or never, got %q", c.progress)
 	}
 	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
 	h, err := report.NewHandlerWith(c.format, report.Options{

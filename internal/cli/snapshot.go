@@ -315,16 +315,9 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	if strings.HasPrefix(baseRef, "-") {
 		return usageErr("--base-ref %q: not a git revision", baseRef)
 	}
-	failRank, err := failOnRank(c.failOn)
+	failRank, skip, err := c.check()
 	if err != nil {
 		return err
-	}
-	skip, err := parseSkip(c.skip)
-	if err != nil {
-		return err
-	}
-	if c.jobs < 1 {
-		return usageErr("--jobs must be at least 1, got %d", c.jobs)
 	}
 	if !slices.Contains(report.Formats, c.format) {
 		return usageErr("--format: unknown format %q (want one of %v)", c.format, report.Formats)
