@@ -102,6 +102,7 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc requireLoc, skip map[string]bool) ([]verify.Finding, string, error) {
 	var ue *modproxy.UnavailableError
 	var findings []verify.Finding
+	skipReason := ""
 	add := func(rule, format string, args ...any) {
 		file := loc.file
 		if file == "" {
@@ -124,8 +125,12 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 		}
 		latest := verify.LatestVersion(versions)
 		if latest == "" {
+			// No tagged version: the go command asks @latest.
 			info, err := f.Latest(ctx, m.Path)
 			switch {
+			case errors.As(err, &ue):
+				// Recorded; the pseudo-version check below does not need @latest.
+				skipReason = "no tagged version, and no proxy answers @latest (the go command would ask version control, which modseal does not)"
 			case errors.Is(err, fs.ErrNotExist):
 			case err != nil:
 				return nil, "", err
@@ -133,11 +138,17 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 				latest = info.Version
 			}
 		}
+		var data []byte
 		if latest != "" {
-			data, err := f.GoMod(ctx, module.Version{Path: m.Path, Version: latest})
-			if err != nil {
+			data, err = f.GoMod(ctx, module.Version{Path: m.Path, Version: latest})
+			switch {
+			case errors.As(err, &ue):
+				skipReason = "the go.mod of its latest version is not available from a proxy"
+			case err != nil:
 				return nil, "", err
 			}
+		}
+		if data != nil {
 			notice, err := verify.ParseAuthorNotice(latest, data)
 			if err != nil {
 				return nil, "", fmt.Errorf("%s@%s: go.mod: %v", m.Path, latest, err)
@@ -171,5 +182,5 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 			add(verify.RulePseudoVersion, "%s: pseudo-version disagrees with the proxy: %v", m, err)
 		}
 	}
-	return findings, "", nil
+	return findings, skipReason, nil
 }
