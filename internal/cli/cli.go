@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -371,26 +372,15 @@ func writeReport(h report.Handler, rep *report.Report, file string, stdout io.Wr
 	return writeFileAtomic(file, func(w io.Writer) error { return h.Write(w, rep) })
 }
 
-// writeFileAtomic writes a file through a temporary file in the same
-// directory and a rename, so the file is never seen half written.
+// writeFileAtomic renders a file in memory (reports and snapshots are
+// small) and writes it with verify.WriteFileAtomic: through a temporary file
+// in the same directory and a rename, so it is never seen half written.
 func writeFileAtomic(file string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
-	if err != nil {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return verify.WriteFileAtomic(file, buf.Bytes())
 }
 
 func isTerminal(w io.Writer) bool {
