@@ -147,7 +147,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 	if workspace {
 		rootFile = env.GOWORK
 	}
-	src.root = g.rel(rootFile)
+	src.root = g.Rel(rootFile)
 	data, err := os.ReadFile(rootFile)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 				if !filepath.IsAbs(d) {
 					d = filepath.Join(filepath.Dir(rootFile), d)
 				}
-				switch r := g.rel(d); {
+				switch r := g.Rel(d); {
 				case r == ".":
 					patterns = append(patterns, "./...")
 				case strings.HasPrefix(r, "../"):
@@ -243,7 +243,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 		}
 		for _, r := range mf.Require {
 			if _, ok := src.require[r.Mod.Path]; !ok {
-				src.require[r.Mod.Path] = loc{g.rel(gomod), lineOf(r.Syntax)}
+				src.require[r.Mod.Path] = loc{g.Rel(gomod), lineOf(r.Syntax)}
 			}
 		}
 		sumFiles = append(sumFiles, filepath.Join(filepath.Dir(gomod), "go.sum"))
@@ -265,7 +265,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 		if err != nil {
 			return nil, err
 		}
-		sf, _ := verify.ParseSum(g.rel(name), data)
+		sf, _ := verify.ParseSum(g.Rel(name), data)
 		for _, l := range sf.Lines {
 			k := l.Path + " " + l.Version
 			if _, ok := hashes[k]; ok || !strings.HasPrefix(l.Hash, "h1:") {
@@ -317,8 +317,9 @@ func (m *SnapshotModule) hashKey(gomod bool) string {
 	return p + " " + v
 }
 
-// rel returns name relative to g.Dir, slash-separated.
-func (g *Go) rel(name string) string {
+// Rel returns name relative to the directory g works in, slash-separated
+// (the absolute path if it has no relative form).
+func (g *Go) Rel(name string) string {
 	base, err1 := filepath.Abs(g.Dir)
 	target, err2 := filepath.Abs(name)
 	if err1 != nil || err2 != nil {

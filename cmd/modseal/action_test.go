@@ -462,23 +462,7 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 // has something to verify. It returns the go.sum text.
 func actionModule(t *testing.T, dir string) string {
 	t.Helper()
-	gomod, _ := os.ReadFile("../../go.mod")
-	gosum, _ := os.ReadFile("../../go.sum")
-	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?golang\.org/x/mod (v\S+)`).FindSubmatch(gomod)
-	if m == nil {
-		t.Fatal("modseal's go.mod does not require golang.org/x/mod")
-	}
-	ver := string(m[1])
-	var sum []string
-	for _, l := range strings.Split(string(gosum), "\n") {
-		if strings.HasPrefix(l, "golang.org/x/mod "+ver+" ") || strings.HasPrefix(l, "golang.org/x/mod "+ver+"/go.mod ") {
-			sum = append(sum, l)
-		}
-	}
-	if len(sum) != 2 {
-		t.Fatalf("modseal's go.sum has %d lines for golang.org/x/mod %s, want 2", len(sum), ver)
-	}
-	slices.Sort(sum)
+	ver, sum := xmodSum(t)
 	write := func(name, data string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,4 +245,29 @@ func genGoSum(ts *testscript.TestScript, neg bool, args []string) {
 	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o666); err != nil {
 		ts.Fatalf("gen-gosum: %v", err)
 	}
+}
+
+// xmodSum returns the golang.org/x/mod version modseal's go.mod requires and
+// modseal's two go.sum lines for it (zip, then go.mod): building modseal put
+// that module in the module cache, so tests that need a real, cached
+// dependency use it.
+func xmodSum(t *testing.T) (version string, lines []string) {
+	t.Helper()
+	gomod, _ := os.ReadFile("../../go.mod")
+	gosum, _ := os.ReadFile("../../go.sum")
+	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?golang\.org/x/mod (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("modseal's go.mod does not require golang.org/x/mod")
+	}
+	version = string(m[1])
+	for _, l := range strings.Split(string(gosum), "\n") {
+		if strings.HasPrefix(l, "golang.org/x/mod "+version+" ") || strings.HasPrefix(l, "golang.org/x/mod "+version+"/go.mod ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("modseal's go.sum has %d lines for golang.org/x/mod %s, want 2", len(lines), version)
+	}
+	slices.Sort(lines)
+	return version, lines
 }

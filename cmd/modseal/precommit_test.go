@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,22 +27,7 @@ func TestPreCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gomod, _ := os.ReadFile(filepath.Join(root, "go.mod"))
-	gosum, _ := os.ReadFile(filepath.Join(root, "go.sum"))
-	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?golang\.org/x/mod (v\S+)`).FindSubmatch(gomod)
-	if m == nil {
-		t.Fatal("modseal's go.mod does not require golang.org/x/mod")
-	}
-	ver := string(m[1])
-	var sum []string
-	for _, l := range strings.Split(string(gosum), "\n") {
-		if strings.HasPrefix(l, "golang.org/x/mod "+ver+" ") || strings.HasPrefix(l, "golang.org/x/mod "+ver+"/go.mod ") {
-			sum = append(sum, l)
-		}
-	}
-	if len(sum) != 2 {
-		t.Fatalf("modseal's go.sum has %d lines for golang.org/x/mod %s, want 2", len(sum), ver)
-	}
+	ver, sum := xmodSum(t)
 
 	gomodcache := goEnv(t, "GOMODCACHE")
 	repo := t.TempDir()

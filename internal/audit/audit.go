@@ -123,7 +123,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	requires := make(map[string]requireLoc)
 
 	if env.GOWORK != "" && env.GOWORK != "off" {
-		rel := relTo(dir, filepath.Dir(env.GOWORK))
+		rel := g.Rel(filepath.Dir(env.GOWORK))
 		data, err := os.ReadFile(env.GOWORK)
 		if err != nil {
 			return nil, &OpError{err}
@@ -140,7 +140,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			for _, u := range wf.Use {
 				r := joinRel(rel, filepath.ToSlash(u.Path))
 				if filepath.IsAbs(u.Path) {
-					r = relTo(dir, u.Path)
+					r = g.Rel(u.Path)
 				}
 				mods = append(mods, moduleFiles{rel: r})
 			}
@@ -489,20 +489,6 @@ func oneLine(err error) string {
 		s = s[:400] + "..."
 	}
 	return s
-}
-
-// relTo returns target relative to base, slash-separated ("." if equal).
-func relTo(base, target string) string {
-	ab, err1 := filepath.Abs(base)
-	at, err2 := filepath.Abs(target)
-	if err1 != nil || err2 != nil {
-		return filepath.ToSlash(target)
-	}
-	r, err := filepath.Rel(ab, at)
-	if err != nil {
-		return filepath.ToSlash(at)
-	}
-	return filepath.ToSlash(r)
 }
 
 // joinRel joins slash paths, dropping a leading ".".
