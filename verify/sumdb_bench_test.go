@@ -185,13 +185,15 @@ func BenchmarkSumDBWarm(b *testing.B) {
 // real database: kind, duration, status or error.
 type sdbCountingTransport struct {
 	next http.RoundTripper
+	t0   time.Time
 	mu   sync.Mutex
 	reqs []sdbReq
 }
 
 type sdbReq struct {
 	path   string
-	kind   string // supported, lookup, tile, latest, other
+	start  time.Duration // since the transport was made
+	kind   string        // supported, lookup, tile, latest, other
 	dur    time.Duration
 	status int
 	err    error
@@ -202,7 +204,7 @@ func (t *sdbCountingTransport) RoundTrip(r *http.Request) (*http.Response, error
 	resp, err := t.next.RoundTrip(r)
 	// The body is read after RoundTrip; the time to first byte is what
 	// latency means here (bodies are at most 8 KiB).
-	q := sdbReq{path: r.URL.Path, dur: time.Since(start), err: err}
+	q := sdbReq{path: r.URL.Path, start: start.Sub(t.t0), dur: time.Since(start), err: err}
 	if resp != nil {
 		q.status = resp.StatusCode
 	}
@@ -231,6 +233,8 @@ func (t *sdbCountingTransport) RoundTrip(r *http.Request) (*http.Response, error
 // http.DefaultTransport, no go command cache. The cache is a fresh
 // directory, or MODSEAL_BENCH_CACHE (the warm case). It prints
 // "lookups=N requests=M findings=K" and fails on any error or finding.
+// MODSEAL_BENCH_TRACE=FILE writes every request to FILE (start and
+// duration in ms, status, path), in the order they started.
 func TestRealSumDBRun(t *testing.T) {
 	gosum := os.Getenv("MODSEAL_BENCH_GOSUM")
 	if gosum == "" {
@@ -258,7 +262,7 @@ func TestRealSumDBRun(t *testing.T) {
 			t.Fatalf("MODSEAL_BENCH_JOBS=%q", s)
 		}
 	}
-	tr := &sdbCountingTransport{next: http.DefaultTransport}
+	tr := &sdbCountingTransport{next: http.DefaultTransport, t0: time.Now()}
 	c := &SumDBClient{
 		DB:       db,
 		GOPROXY:  "https://proxy.golang.org",
@@ -307,10 +311,42 @@ func sdbReport(t *testing.T, tr *sdbCountingTransport) {
 	if len(reqs) == 0 {
 		return
 	}
+	if name := os.Getenv("MODSEAL_BENCH_TRACE"); name != "" {
+		// One line per request, in the order they started: start and
+		// duration in ms, status, path.
+		var sb strings.Builder
+		for _, q := range reqs {
+			fmt.Fprintf(&sb, "%.1f\t%.1f\t%d\t%s\n", q.start.Seconds()*1000, q.dur.Seconds()*1000, q.status, q.path)
+		}
+		if err := os.WriteFile(name, []byte(sb.String()), 0o666); err != nil {
+			t.Error(err)
+		}
+	}
 	slices.SortFunc(reqs, func(a, b sdbReq) int { return int(a.dur - b.dur) })
 	pct := func(p float64) time.Duration { return reqs[min(len(reqs)-1, int(p*float64(len(reqs))))].dur }
 	fmt.Printf("latency: p50=%v p90=%v p99=%v max=%v\n",
 		pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), reqs[len(reqs)-1].dur.Round(time.Millisecond))
+	// The median by kind; tiles split into full and partial (".p/").
+	var byKind []string
+	for _, kind := range []string{"lookup", "tile-full", "tile-partial"} {
+		var d []time.Duration
+		for _, q := range reqs { // sorted by duration
+			k := q.kind
+			if k == "tile" {
+				k = "tile-full"
+				if strings.Contains(q.path, ".p/") {
+					k = "tile-partial"
+				}
+			}
+			if k == kind {
+				d = append(d, q.dur)
+			}
+		}
+		if len(d) > 0 {
+			byKind = append(byKind, fmt.Sprintf("%s=%d@%v", kind, len(d), d[len(d)/2].Round(time.Millisecond)))
+		}
+	}
+	fmt.Printf("p50 by kind: %s\n", strings.Join(byKind, " "))
 	for _, q := range reqs[max(0, len(reqs)-3):] {
 		fmt.Printf("slow: %v %s\n", q.dur.Round(time.Millisecond), q.path)
 	}
