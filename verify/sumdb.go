@@ -113,6 +113,9 @@ type SumDBClient struct {
 
 	clientOnce sync.Once
 	client     *sumdb.Client
+
+	packOnce sync.Once
+	pack     *packStore
 }
 
 // Requests returns how many HTTP requests the client has made.
@@ -398,11 +401,11 @@ func (c *SumDBClient) WriteConfig(file string, old, new []byte) error {
 // ReadCache implements sumdb.ClientOps: modseal's cache, else the go
 // command's (read only). An empty file counts as missing.
 func (c *SumDBClient) ReadCache(file string) ([]byte, error) {
-	for _, dir := range []string{filepath.Join(c.CacheDir, "cache"), c.GoSumDB} {
-		if dir == "" {
-			continue
-		}
-		p, err := c.confined(dir, file)
+	if data, ok := c.packs().get(file); ok {
+		return data, nil
+	}
+	if c.GoSumDB != "" {
+		p, err := c.confined(c.GoSumDB, file)
 		if err != nil {
 			return nil, err
 		}
@@ -413,11 +416,21 @@ func (c *SumDBClient) ReadCache(file string) ([]byte, error) {
 	return nil, os.ErrNotExist
 }
 
-// WriteCache implements sumdb.ClientOps, atomically, in modseal's cache only.
+// WriteCache implements sumdb.ClientOps: into modseal's cache only, on disk
+// at the next Flush.
 func (c *SumDBClient) WriteCache(file string, data []byte) {
-	if p, err := c.confined(filepath.Join(c.CacheDir, "cache"), file); err == nil {
-		WriteFileAtomic(p, data)
-	}
+	c.packs().put(file, data)
+}
+
+// Flush writes what the client cached since the last Flush to modseal's
+// cache: one pack file, written atomically.
+func (c *SumDBClient) Flush() error {
+	return c.packs().flush()
+}
+
+func (c *SumDBClient) packs() *packStore {
+	c.packOnce.Do(func() { c.pack = newPackStore(filepath.Join(c.CacheDir, "cache")) })
+	return c.pack
 }
 
 // Log implements sumdb.ClientOps.

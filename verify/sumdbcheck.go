@@ -24,12 +24,19 @@ type SumDBResult struct {
 // (GONOSUMDB, which go env derives from GOPRIVATE) are never looked up.
 // A *SecurityError, or any failure to reach the database, is returned as
 // the error: a check that could not run is not a pass.
-func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (*SumDBResult, error) {
+func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (res *SumDBResult, err error) {
+	// What the client verified is worth keeping even when the check
+	// fails: the cache holds only authenticated tiles and records.
+	defer func() {
+		if ferr := c.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("checksum database cache: %v", ferr)
+		}
+	}()
 	type key struct{ path, version string }
 	lines := make(map[key][]SumLine)
 	files := make(map[key][]string)
 	var order []key
-	res := &SumDBResult{}
+	res = &SumDBResult{}
 	private := make(map[string]bool)
 	for _, sf := range sums {
 		for _, l := range sf.Lines {
