@@ -16,7 +16,7 @@
 #     modseal driver once: go test -c -o WORK/verify.test ./verify. The
 #     driver is the test TestRealSumDBRun (verify/sumdb_bench_test.go): it
 #     runs CheckSumDB on MODSEAL_BENCH_GOSUM with the audit's default
-#     concurrency (64), the cache dir MODSEAL_BENCH_CACHE, GOPROXY
+#     concurrency (96), the cache dir MODSEAL_BENCH_CACHE, GOPROXY
 #     https://proxy.golang.org and no go command cache, and prints
 #     "lookups=N requests=M findings=K error=E elapsed=S", the requests by
 #     kind (lookup, tile, ...; dup = a path asked twice; failed = a non-200
@@ -47,7 +47,7 @@
 #	warm    every warm run (C) made 0 requests
 #
 # The proxy is shared: keep BENCH_ROUNDS at 10 (each cold run makes about
-# 1,200 requests for prometheus) and the driver's concurrency at 64.
+# 1,200 requests for prometheus) and the driver's concurrency at 96.
 #
 # Environment:
 #

@@ -27,7 +27,7 @@ import (
 const (
 	sdbBenchModules = 150                   // 300 go.sum lines
 	sdbBenchLatency = 20 * time.Millisecond // per request, before the answer
-	sdbAuditJobs    = 64                    // internal/audit: min(max(32*GOMAXPROCS, 32), 64) with GOMAXPROCS=2
+	sdbAuditJobs    = 96                    // internal/audit: min(max(48*GOMAXPROCS, 48), 96) with GOMAXPROCS=2
 )
 
 // sdbBenchH1 returns a valid h1 value: the base64 of the SHA-256 of s.
@@ -229,7 +229,7 @@ func (t *sdbCountingTransport) RoundTrip(r *http.Request) (*http.Response, error
 // TestRealSumDBRun is the modseal side of scripts/bench-sumdb.sh: it checks
 // the go.sum MODSEAL_BENCH_GOSUM names against the real checksum database
 // (sum.golang.org through https://proxy.golang.org) as the audit does: the
-// audit's default concurrency (64; MODSEAL_BENCH_JOBS overrides it),
+// audit's default concurrency (96; MODSEAL_BENCH_JOBS overrides it),
 // http.DefaultTransport, no go command cache. The cache is a fresh
 // directory, or MODSEAL_BENCH_CACHE (the warm case). It prints
 // "lookups=N requests=M findings=K" and fails on any error or finding.

@@ -196,7 +196,7 @@ message that starts with those words. The go command's own sumdb cache
 lookups, and the tree head it saved (GOPATH/pkg/sumdb/NAME/latest) is
 checked against the database as a second witness; neither is ever written.
 
-Lookups run concurrently (32 per --jobs, at most 64), each request with
+Lookups run concurrently (48 per --jobs, at most 96), each request with
 a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
 A database that cannot be reached is an operational failure (exit 2), never
 a pass; --offline skips the check and lists it under "skipped".

@@ -12,11 +12,12 @@ import (
 
 // sumdbConcurrency is how many checksum database (and module proxy)
 // requests run at once: latency-bound, so far more than --jobs, and bounded:
-// 32 per job, at most 64. A cold lookup is a chain of about two round trips
+// 48 per job, at most 96. A cold lookup is a chain of about two round trips
 // (the record, then the tiles proving it), so the bound sets the wall time:
-// on prometheus' go.sum (about 1,160 requests at 24 ms) 16 at once took
-// 1.9 s, 64 at once well under a second, with no error from the proxy.
-func sumdbConcurrency(jobs int) int { return min(max(32*jobs, 32), 64) }
+// on prometheus' go.sum (about 1,160 requests at 22 ms) 64 at once took
+// 0.53 s, 96 0.49 s, 128 no less (docs/performance.md). Below 100 the
+// requests also fit the stream limit of one HTTP/2 connection.
+func sumdbConcurrency(jobs int) int { return min(max(48*jobs, 48), 96) }
 
 // sumdbCheck verifies every go.sum line of a public module against the
 // checksum database GOSUMDB names.
