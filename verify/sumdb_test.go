@@ -356,3 +356,35 @@ func TestParseGOSUMDB(t *testing.T) {
 		t.Errorf("ParseGOSUMDB(off) = %v, %v", db, err)
 	}
 }
+
+// TestCheckSumDBNoDuplicateRequests: concurrent lookups share the tiles
+// of their proofs; no path is asked twice.
+func TestCheckSumDBNoDuplicateRequests(t *testing.T) {
+	hashes, gosum := sdbBenchData(40)
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, hashes)
+	var mu sync.Mutex
+	asked := make(map[string]int)
+	db.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		asked[r.URL.Path]++
+		mu.Unlock()
+		return false
+	}
+	res, err := CheckSumDB(t.Context(), newClient(db, t.TempDir()), parseSum(t, gosum), "", 16)
+	if err != nil || len(res.Findings) > 0 {
+		t.Fatalf("%v %v", err, res)
+	}
+	tiles := 0
+	for p, n := range asked {
+		if n > 1 {
+			t.Errorf("%s asked %d times", p, n)
+		}
+		if strings.Contains(p, "/tile/") {
+			tiles++
+		}
+	}
+	if tiles == 0 {
+		t.Fatal("no tile fetched")
+	}
+}
