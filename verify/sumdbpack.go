@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -208,21 +209,28 @@ func (s *packStore) flush() error {
 		maps.Copy(entries, s.pending)
 	}
 	names := slices.Sorted(maps.Keys(entries))
-	var buf bytes.Buffer
-	var index strings.Builder
-	buf.WriteString(packHeader)
 	offs := make([]int64, len(names))
+	off := int64(len(packHeader))
+	var index strings.Builder
 	for i, name := range names {
-		offs[i] = int64(buf.Len())
-		fmt.Fprintf(&index, "%d %d %s\n", buf.Len(), len(entries[name]), name)
-		buf.Write(entries[name])
+		offs[i] = off
+		fmt.Fprintf(&index, "%d %d %s\n", off, len(entries[name]), name)
+		off += int64(len(entries[name]))
 	}
-	fmt.Fprintf(&buf, "%sindex %d %d\n", index.String(), buf.Len(), index.Len())
 	// A name that sorts after the packs it replaces (the time), and that no
 	// other process picks (the pid and a random number).
 	name := fmt.Sprintf("%020d-%d-%08x%s", time.Now().UnixNano(), os.Getpid(), rand.Uint32(), packExt)
 	file := filepath.Join(s.dir, name)
-	if err := WriteFileAtomic(file, buf.Bytes()); err != nil {
+	err := writeAtomic(file, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		bw.WriteString(packHeader)
+		for _, name := range names {
+			bw.Write(entries[name])
+		}
+		fmt.Fprintf(bw, "%sindex %d %d\n", index.String(), off, index.Len())
+		return bw.Flush()
+	})
+	if err != nil {
 		return err
 	}
 	f, err := os.Open(file)

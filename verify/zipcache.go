@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,14 @@ func (c *ZipCache) Put(raw [sha256.Size]byte, h1 string) error {
 // directory and a rename, creating the directory if needed: a reader never
 // sees a partial file.
 func WriteFileAtomic(name string, data []byte) error {
+	return writeAtomic(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is WriteFileAtomic with the contents written by write.
+func writeAtomic(name string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 		return err
 	}
@@ -58,7 +67,7 @@ func WriteFileAtomic(name string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
