@@ -48,7 +48,10 @@ func newTestDB(t *testing.T, skey, vkey string, hashes map[string]string) *testD
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, srv))
 	db.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		db.requests.Add(1)
-		if db.fault != nil && db.fault(w, r) {
+		db.mu.Lock()
+		fault := db.fault
+		db.mu.Unlock()
+		if fault != nil && fault(w, r) {
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -295,7 +298,8 @@ func TestCheckSumDBFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newTestDB(t, skey, vkey, goodHashes())
 			db.fault = tt.fault(0)
-			c := newClient(db, t.TempDir())
+			cache := t.TempDir()
+			c := newClient(db, cache)
 			c.Timeout = 300 * time.Millisecond
 			c.HTTP = &http.Client{Transport: &http.Transport{}} // no proxy env, no reuse across tests
 			start := time.Now()
@@ -308,10 +312,18 @@ func TestCheckSumDBFaults(t *testing.T) {
 					t.Fatalf("got %v, want success", err)
 				}
 				t.Logf("findings: %s", ruleLines(res.Findings))
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("got error %v, want one mentioning %q", err, tt.wantErr)
+			}
+
+			// The fault left nothing bad in the cache: once the
+			// database behaves, a run on the same cache passes.
+			db.mu.Lock()
+			db.fault = nil
+			db.mu.Unlock()
+			res, err = CheckSumDB(context.Background(), newClient(db, cache), parseSum(t, sums), "", 2)
+			if err != nil || len(res.Findings) > 0 {
+				t.Fatalf("after the fault, same cache: %v, findings %s", err, ruleLines(res.Findings))
 			}
 		})
 	}
