@@ -377,7 +377,9 @@ func (c *SumDBClient) ReadConfig(file string) ([]byte, error) {
 }
 
 // WriteConfig implements sumdb.ClientOps: a compare-and-swap of the latest
-// tree head, written atomically.
+// tree head, written atomically, under a lock (NAME.lock next to it) that
+// keeps modseal processes sharing the cache from overwriting each other's
+// newer head.
 func (c *SumDBClient) WriteConfig(file string, old, new []byte) error {
 	if file == "key" {
 		return errors.New("cannot write the key")
@@ -388,6 +390,14 @@ func (c *SumDBClient) WriteConfig(file string, old, new []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+		return err
+	}
+	unlock, err := lockFile(p + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cur, err := os.ReadFile(p)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err

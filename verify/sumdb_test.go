@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -398,5 +399,45 @@ func TestCheckSumDBNoDuplicateRequests(t *testing.T) {
 	}
 	if tiles == 0 {
 		t.Fatal("no tile fetched")
+	}
+}
+
+// TestWriteConfigAcrossClients: clients that share a cache directory but
+// not a process's mutex (as two modseal processes do) take turns: of
+// writers that all saw the same head, exactly one replaces it.
+func TestWriteConfigAcrossClients(t *testing.T) {
+	cache := t.TempDir()
+	db := &SumDB{Name: testDBName}
+	const file = testDBName + "/latest"
+	for round := range 20 {
+		c0 := &SumDBClient{DB: db, CacheDir: cache}
+		old, err := c0.ReadConfig(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			if err := c0.WriteConfig(file, old, []byte("round 0")); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 8 {
+			c := &SumDBClient{DB: db, CacheDir: cache}
+			wg.Go(func() {
+				switch err := c.WriteConfig(file, old, fmt.Appendf(nil, "round %d writer %d", round, i)); err {
+				case nil:
+					wins.Add(1)
+				case sumdb.ErrWriteConflict:
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := wins.Load(); n != 1 {
+			t.Fatalf("round %d: %d writers replaced the same head, want 1", round, n)
+		}
 	}
 }

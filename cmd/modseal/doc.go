@@ -367,10 +367,13 @@ unchecked against the checksum database.
 
 # Limitations
 
-  - modseal's sumdb cache is safe for concurrent use within one process;
-    two modseal processes sharing a cache directory can race on the latest
-    tree head (the loser's update is retried by the sumdb client, but not
-    across processes).
+  - modseal processes sharing a cache directory take turns updating the
+    checksum database's latest tree head through an flock on
+    config/NAME/latest.lock. Where there is no flock (Windows, among
+    others) only one process's own updates are serialised, and two
+    processes can race: the persisted head can then step back to an older
+    (still verified) one. Pack files are safe to share everywhere: each run
+    writes its own, and a merge removes only the packs it read.
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
   - The GitHub Action produces SARIF with a second, warm run of the command.
