@@ -142,7 +142,7 @@ func readPackIndex(f io.ReaderAt, size int64) ([]packEntry, error) {
 		off, err1 := strconv.ParseInt(o, 10, 64)
 		n, err2 := strconv.ParseInt(l, 10, 64)
 		if !ok1 || !ok2 || err1 != nil || err2 != nil || name == "" ||
-			off < int64(len(packHeader)) || n < 0 || n > maxPackEntry || off+n > ioff {
+			off < int64(len(packHeader)) || off > ioff || n < 0 || n > min(maxPackEntry, ioff-off) {
 			return nil, bad
 		}
 		idx = append(idx, packEntry{name, off, n})
@@ -194,19 +194,22 @@ func (s *packStore) flush() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	entries := s.pending
+	// What goes in the new pack: this run's entries, and when merging,
+	// every entry of the packs merged, read back one at a time as written.
+	type source struct {
+		data []byte
+		ref  packRef
+	}
+	entries := make(map[string]source, len(s.pending))
 	var merged []*pack
 	if len(s.packs)+1 > maxPacks {
 		merged = s.packs
-		entries = make(map[string][]byte, len(s.index)+len(s.pending))
 		for name, ref := range s.index {
-			data := make([]byte, ref.n)
-			if _, err := ref.p.f.ReadAt(data, ref.off); err != nil {
-				return err
-			}
-			entries[name] = data
+			entries[name] = source{ref: ref}
 		}
-		maps.Copy(entries, s.pending)
+	}
+	for name, data := range s.pending {
+		entries[name] = source{data: data, ref: packRef{n: int64(len(data))}}
 	}
 	names := slices.Sorted(maps.Keys(entries))
 	offs := make([]int64, len(names))
@@ -214,8 +217,8 @@ func (s *packStore) flush() error {
 	var index strings.Builder
 	for i, name := range names {
 		offs[i] = off
-		fmt.Fprintf(&index, "%d %d %s\n", off, len(entries[name]), name)
-		off += int64(len(entries[name]))
+		fmt.Fprintf(&index, "%d %d %s\n", off, entries[name].ref.n, name)
+		off += entries[name].ref.n
 	}
 	// A name that sorts after the packs it replaces (the time), and that no
 	// other process picks (the pid and a random number).
@@ -224,8 +227,17 @@ func (s *packStore) flush() error {
 	err := writeAtomic(file, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		bw.WriteString(packHeader)
+		var buf []byte
 		for _, name := range names {
-			bw.Write(entries[name])
+			e := entries[name]
+			if e.data == nil {
+				buf = slices.Grow(buf[:0], int(e.ref.n))[:e.ref.n]
+				if _, err := e.ref.p.f.ReadAt(buf, e.ref.off); err != nil {
+					return err
+				}
+				e.data = buf
+			}
+			bw.Write(e.data)
 		}
 		fmt.Fprintf(bw, "%sindex %d %d\n", index.String(), off, index.Len())
 		return bw.Flush()
@@ -239,7 +251,7 @@ func (s *packStore) flush() error {
 	}
 	p := &pack{name: name, f: f}
 	for i, name := range names {
-		s.index[name] = packRef{p, offs[i], int64(len(entries[name]))}
+		s.index[name] = packRef{p, offs[i], entries[name].ref.n}
 	}
 	for _, m := range merged {
 		m.f.Close()

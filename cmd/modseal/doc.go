@@ -187,14 +187,16 @@ are never looked up, and are listed under "skipped".
 modseal's cache (CACHE/sumdb) keeps tiles, lookups and the latest signed
 tree head it verified: the head in config/NAME/latest, the tiles and lookups
 of each run in one pack file under cache/ (written once, atomically, at the
-end of the check; more than eight are merged into one). A second run needs
-no request for lines already verified, and a database that shows a history
-inconsistent with the one seen before (a forked log), or serves data that
-does not hash to its own signed tree, is a SECURITY ERROR: exit 2 with a
-message that starts with those words. The go command's own sumdb cache
-(GOMODCACHE/cache/download/sumdb) is read as a second source of tiles and
-lookups, and the tree head it saved (GOPATH/pkg/sumdb/NAME/latest) is
-checked against the database as a second witness; neither is ever written.
+end of the check; more than eight are merged into one). The packs only grow:
+deleting cache/ costs requests, nothing else, while config/ holds the head
+that catches a fork. A second run needs no request for lines already
+verified, and a database that shows a history inconsistent with the one seen
+before (a forked log), or serves data that does not hash to its own signed
+tree, is a SECURITY ERROR: exit 2 with a message that starts with those
+words. The go command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is
+read as a second source of tiles and lookups, and the tree head it saved
+(GOPATH/pkg/sumdb/NAME/latest) is checked against the database as a second
+witness; neither is ever written.
 
 Lookups run concurrently (48 per --jobs, at most 96), each request with
 a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
