@@ -280,21 +280,177 @@ func vendDescribe(m module.Version) string {
 //
 // The "## go 1.N" annotations are not compared with anything: the go command
 // only refuses one newer than itself (a toolchain error, not inconsistency).
-// Workspace vendoring (go work vendor, "## workspace") is not handled: it
-// needs go.work and every workspace module's go.mod. Findings about a
-// modules.txt line carry that line; findings about something modules.txt
-// lacks carry the go.mod line of the requirement or replacement. Call it
-// only when the vendor directory exists: the go command ignores go.mod's
-// requirements otherwise.
+// A workspace's vendor directory (go work vendor) is CheckWorkVendorConsistency's.
+// Findings about a modules.txt line carry that line; findings about
+// something modules.txt lacks carry the go.mod line of the requirement or
+// replacement. Call it only when the vendor directory exists: the go command
+// ignores go.mod's requirements otherwise.
 func CheckVendorConsistency(rel string, mf *modfile.File, modulesTxt []byte) []Finding {
 	if mf == nil || mf.Module == nil {
 		return nil
 	}
 	rel = filepath.ToSlash(rel)
-	txtName := path.Join(rel, "vendor/modules.txt")
-	modName := path.Join(rel, "go.mod")
-	vl := parseVendList(modulesTxt)
-	const remedy = "run go mod vendor"
+	goVersion := ""
+	if mf.Go != nil {
+		goVersion = mf.Go.Version
+	}
+	return checkVendorConsistency(&vendMains{
+		txtName: path.Join(rel, "vendor/modules.txt"),
+		mods:    []vendMainMod{{name: path.Join(rel, "go.mod"), dir: ".", mf: mf}},
+		pre114:  vendGoCompare(goVersion, "1.14") < 0,
+	}, parseVendList(modulesTxt))
+}
+
+// VendorIsForWorkspace reports whether modules.txt was written by go work
+// vendor, as cmd/go's modulesTextIsForWorkspace decides it: its first line
+// (within the first 512 bytes) is a "## " annotation list with the entry
+// "workspace". The go command uses a vendor directory only in the mode it
+// was written for: a workspace's when modules.txt is for a workspace, a
+// module's when it is not.
+func VendorIsForWorkspace(modulesTxt []byte) bool {
+	line, _, _ := strings.Cut(string(modulesTxt[:min(len(modulesTxt), 512)]), "\n")
+	annotations, ok := strings.CutPrefix(line, "## ")
+	if !ok {
+		return false
+	}
+	for entry := range strings.SplitSeq(annotations, ";") {
+		if strings.TrimSpace(entry) == "workspace" {
+			return true
+		}
+	}
+	return false
+}
+
+// A WorkModule is a module of a go.work workspace: its directory as the use
+// directive names it (relative to go.work's) and its parsed go.mod.
+type WorkModule struct {
+	Dir  string
+	File *modfile.File
+}
+
+// CheckWorkVendorConsistency is CheckVendorConsistency for the vendor
+// directory of a workspace (go work vendor writes it next to go.work, its
+// modules.txt starting "## workspace"): modules.txt against the go.mod of
+// every workspace module and go.work's replacements, as cmd/go's
+// checkVendorConsistency checks them in workspace mode. A requirement of
+// any module must be marked explicit; an explicit module must be required
+// by some module; replacements are the workspace's: go.work's first, then
+// the modules' (a local path in a module's go.mod counts relative to
+// go.work's directory, as modules.txt records it); a workspace module's own
+// path is never replaced. rel is go.work's directory relative to the
+// audited directory; findings name go.work, the modules' go.mod files and
+// vendor/modules.txt relative to it.
+//
+// The go command uses the workspace's vendor directory only when go.work's
+// go line is 1.14 or later and modules.txt starts "## workspace"; call it
+// only then.
+func CheckWorkVendorConsistency(rel string, wf *modfile.WorkFile, mods []WorkModule, modulesTxt []byte) []Finding {
+	if wf == nil {
+		return nil
+	}
+	rel = filepath.ToSlash(rel)
+	v := &vendMains{
+		txtName:  path.Join(rel, "vendor/modules.txt"),
+		work:     wf,
+		workName: path.Join(rel, "go.work"),
+	}
+	for _, m := range mods {
+		if m.File == nil || m.File.Module == nil {
+			continue
+		}
+		dir := path.Clean(filepath.ToSlash(m.Dir))
+		v.mods = append(v.mods, vendMainMod{name: path.Join(rel, dir, "go.mod"), dir: dir, mf: m.File})
+	}
+	if len(v.mods) == 0 {
+		return nil
+	}
+	return checkVendorConsistency(v, parseVendList(modulesTxt))
+}
+
+// vendMains is what a vendor directory must agree with: one main module, or
+// a workspace's modules and go.work.
+type vendMains struct {
+	txtName  string        // vendor/modules.txt, as findings name it
+	mods     []vendMainMod // the main modules, in go.work's order
+	work     *modfile.WorkFile
+	workName string
+	pre114   bool // a single main module whose go line is before 1.14 (or missing)
+}
+
+type vendMainMod struct {
+	name string // its go.mod, as findings name it
+	dir  string // its directory relative to the vendor directory's parent, slash-separated
+	mf   *modfile.File
+}
+
+// src is how messages name the file that says something: "go.mod" for a
+// single main module, as the go command says it, else the file's name.
+func (v *vendMains) src(file string) string {
+	if v.work == nil {
+		return "go.mod"
+	}
+	return file
+}
+
+// A vendRepl is a replacement in effect, and the directive that makes it.
+type vendRepl struct {
+	new  module.Version
+	file string
+	line int
+}
+
+// replacement is modload.replacementFrom with canonicalizeReplacePath: the
+// replacement of m in effect, or the zero vendRepl.
+func (v *vendMains) replacement(m module.Version) vendRepl {
+	if m.Version == "" {
+		for _, mm := range v.mods {
+			if mm.mf.Module.Mod.Path == m.Path {
+				return vendRepl{} // a main module is not replaced
+			}
+		}
+	}
+	find := func(reps []*modfile.Replace) *modfile.Replace {
+		var wild *modfile.Replace
+		for _, r := range reps {
+			if r.Old == m {
+				return r
+			}
+			if r.Old.Path == m.Path && r.Old.Version == "" && wild == nil {
+				wild = r
+			}
+		}
+		return wild
+	}
+	if v.work != nil {
+		if r := find(v.work.Replace); r != nil {
+			return vendRepl{r.New, v.workName, lineOf(r.Syntax)}
+		}
+	}
+	for _, mm := range v.mods {
+		r := find(mm.mf.Replace)
+		if r == nil {
+			continue
+		}
+		n := r.New
+		if v.work != nil && n.Version == "" && !filepath.IsAbs(n.Path) {
+			// Relative to go.work's directory, as modload.ToDirectoryPath writes it.
+			n.Path = path.Join(mm.dir, filepath.ToSlash(n.Path))
+			if !modfile.IsDirectoryPath(n.Path) {
+				n.Path = "./" + n.Path
+			}
+		}
+		return vendRepl{n, mm.name, lineOf(r.Syntax)}
+	}
+	return vendRepl{}
+}
+
+// checkVendorConsistency is cmd/go's checkVendorConsistency over v.
+func checkVendorConsistency(v *vendMains, vl *vendList) []Finding {
+	txtName := v.txtName
+	remedy := "run go mod vendor"
+	if v.work != nil {
+		remedy = "run go work vendor"
+	}
 
 	var findings []Finding
 	add := func(file string, line int, m module.Version, want, got, format string, args ...any) {
@@ -306,103 +462,110 @@ func CheckVendorConsistency(rel string, mf *modfile.File, modulesTxt []byte) []F
 	for _, p := range vl.problems {
 		add(txtName, p.line, p.mod, "", "", "%s: %s", p.msg, remedy)
 	}
+	pre114 := v.pre114
 
-	// pre114: go.mod's raw go version (none counts as before 1.14).
-	goVersion := ""
-	if mf.Go != nil {
-		goVersion = mf.Go.Version
+	// Requirements, in go.work's order of modules and go.mod order.
+	type req struct {
+		file string
+		line int
 	}
-	pre114 := vendGoCompare(goVersion, "1.14") < 0
-
-	// Requirements, in go.mod order.
-	required := make(map[module.Version]int)
+	required := make(map[module.Version]req)
 	requiredVersion := make(map[string]module.Version)
-	for _, r := range mf.Require {
-		required[r.Mod] = lineOf(r.Syntax)
-		requiredVersion[r.Mod.Path] = r.Mod
-	}
-	for _, r := range mf.Require {
-		line := lineOf(r.Syntax)
-		meta := vl.meta[r.Mod]
-		if meta != nil && meta.explicit {
-			continue
-		}
-		vv, vendored := vl.version[r.Mod.Path]
-		if pre114 {
-			if vendored && vv != r.Mod.Version {
-				add(modName, line, r.Mod, r.Mod.Version, vv,
-					"%s is required in go.mod, but vendor/modules.txt vendors %s@%s: have %s, want %s; %s",
-					vendDescribe(r.Mod), r.Mod.Path, vv, vv, r.Mod.Version, remedy)
+	for _, mm := range v.mods {
+		for _, r := range mm.mf.Require {
+			if _, ok := required[r.Mod]; !ok {
+				required[r.Mod] = req{mm.name, lineOf(r.Syntax)}
 			}
-			continue
+			if _, ok := requiredVersion[r.Mod.Path]; !ok {
+				requiredVersion[r.Mod.Path] = r.Mod
+			}
 		}
-		if meta != nil {
-			add(txtName, meta.line, r.Mod, "## explicit", "",
-				"%s is explicitly required in go.mod (%s:%d), but not marked \"## explicit\" in vendor/modules.txt: %s",
-				vendDescribe(r.Mod), modName, line, remedy)
-			continue
+	}
+	for _, mm := range v.mods {
+		modName, src := mm.name, v.src(mm.name)
+		for _, r := range mm.mf.Require {
+			line := lineOf(r.Syntax)
+			meta := vl.meta[r.Mod]
+			if meta != nil && meta.explicit {
+				continue
+			}
+			vv, vendored := vl.version[r.Mod.Path]
+			if pre114 {
+				if vendored && vv != r.Mod.Version {
+					add(modName, line, r.Mod, r.Mod.Version, vv,
+						"%s is required in %s, but vendor/modules.txt vendors %s@%s: have %s, want %s; %s",
+						vendDescribe(r.Mod), src, r.Mod.Path, vv, vv, r.Mod.Version, remedy)
+				}
+				continue
+			}
+			if meta != nil {
+				add(txtName, meta.line, r.Mod, "## explicit", "",
+					"%s is explicitly required in %s (%s:%d), but not marked \"## explicit\" in vendor/modules.txt: %s",
+					vendDescribe(r.Mod), src, modName, line, remedy)
+				continue
+			}
+			if other := vl.otherVersion(r.Mod.Path); other != "" {
+				add(modName, line, r.Mod, r.Mod.Version, other,
+					"%s is explicitly required in %s, but vendor/modules.txt has %s@%s: have %s, want %s; %s",
+					vendDescribe(r.Mod), src, r.Mod.Path, other, other, r.Mod.Version, remedy)
+				continue
+			}
+			add(modName, line, r.Mod, r.Mod.Version, "",
+				"%s is explicitly required in %s, but missing from vendor/modules.txt: %s", vendDescribe(r.Mod), src, remedy)
 		}
-		if other := vl.otherVersion(r.Mod.Path); other != "" {
-			add(modName, line, r.Mod, r.Mod.Version, other,
-				"%s is explicitly required in go.mod, but vendor/modules.txt has %s@%s: have %s, want %s; %s",
-				vendDescribe(r.Mod), r.Mod.Path, other, other, r.Mod.Version, remedy)
-			continue
-		}
-		add(modName, line, r.Mod, r.Mod.Version, "",
-			"%s is explicitly required in go.mod, but missing from vendor/modules.txt: %s", vendDescribe(r.Mod), remedy)
 	}
 
-	// Replacements: modload.Replacement for a single main module. A
-	// wildcard replacement of the main module's own path does not apply.
-	mainPath := mf.Module.Mod.Path
-	replaceMap := make(map[module.Version]module.Version)
-	for _, r := range mf.Replace {
-		replaceMap[r.Old] = r.New
-	}
-	replacementOf := func(m module.Version) module.Version {
-		if m.Path == mainPath && m.Version == "" {
-			return module.Version{}
-		}
-		if r, ok := replaceMap[m]; ok {
-			return r
-		}
-		return replaceMap[module.Version{Path: m.Path}]
-	}
+	// Replacements: every replace directive of the modules, then go.work's,
+	// against the replacement in effect for its module version.
 	reportedLine := make(map[int]bool)
 	seenrep := make(map[module.Version]bool)
-	for _, r := range mf.Replace {
-		if seenrep[r.Old] {
-			continue
-		}
-		seenrep[r.Old] = true
-		rNew := replacementOf(r.Old)
-		line := lineOf(r.Syntax)
-		var vr module.Version
-		meta := vl.meta[r.Old]
-		if meta != nil {
-			vr = meta.replacement
-		}
-		switch {
-		case vr == (module.Version{}):
-			if rNew == (module.Version{}) {
-				// Not actually replaced (the main module).
-			} else if pre114 && (r.Old.Version == "" || vl.version[r.Old.Path] != r.Old.Version) {
-				// Before 1.14, modules.txt omitted wildcard replacements and
-				// replacements of modules without vendored packages.
-			} else {
-				add(modName, line, r.Old, "=> "+vendDescribe(rNew), "",
-					"%s is replaced by %s in go.mod, but vendor/modules.txt does not record the replacement: %s",
-					vendDescribe(r.Old), vendDescribe(rNew), remedy)
+	checkReplace := func(file string, reps []*modfile.Replace) {
+		for _, r := range reps {
+			if seenrep[r.Old] {
+				continue
 			}
-		case vr != rNew:
-			reportedLine[meta.replaceLine] = true
-			add(txtName, meta.replaceLine, r.Old, "=> "+vendDescribe(rNew), "=> "+vendDescribe(vr),
-				"%s is replaced by %s in go.mod (%s:%d), but vendor/modules.txt records %s: have %s, want %s; %s",
-				vendDescribe(r.Old), vendDescribe(rNew), modName, line, vendDescribe(vr), vendDescribe(vr), vendDescribe(rNew), remedy)
+			seenrep[r.Old] = true
+			eff := v.replacement(r.Old)
+			rNew := eff.new
+			var vr module.Version
+			meta := vl.meta[r.Old]
+			if meta != nil {
+				vr = meta.replacement
+			}
+			switch {
+			case vr == (module.Version{}):
+				if rNew == (module.Version{}) {
+					// Not actually replaced (a main module).
+				} else if pre114 && (r.Old.Version == "" || vl.version[r.Old.Path] != r.Old.Version) {
+					// Before 1.14, modules.txt omitted wildcard replacements and
+					// replacements of modules without vendored packages.
+				} else {
+					add(eff.file, eff.line, r.Old, "=> "+vendDescribe(rNew), "",
+						"%s is replaced by %s in %s, but vendor/modules.txt does not record the replacement: %s",
+						vendDescribe(r.Old), vendDescribe(rNew), v.src(eff.file), remedy)
+				}
+			case vr != rNew:
+				reportedLine[meta.replaceLine] = true
+				add(txtName, meta.replaceLine, r.Old, "=> "+vendDescribe(rNew), "=> "+vendDescribe(vr),
+					"%s is replaced by %s in %s (%s:%d), but vendor/modules.txt records %s: have %s, want %s; %s",
+					vendDescribe(r.Old), vendDescribe(rNew), v.src(eff.file), eff.file, eff.line, vendDescribe(vr), vendDescribe(vr), vendDescribe(rNew), remedy)
+			}
 		}
+	}
+	for _, mm := range v.mods {
+		checkReplace(mm.name, mm.mf.Replace)
+	}
+	if v.work != nil {
+		checkReplace(v.workName, v.work.Replace)
 	}
 
 	// Explicit modules that provide packages must be required.
+	notRequired := "go.mod does not require it"
+	notReplaced := "go.mod does not replace it"
+	if v.work != nil {
+		notRequired = "no go.mod of the workspace requires it"
+		notReplaced = "the workspace does not replace it"
+	}
 	for _, m := range vl.list {
 		meta := vl.meta[m]
 		if meta == nil || !meta.explicit {
@@ -412,30 +575,32 @@ func CheckVendorConsistency(rel string, mf *modfile.File, modulesTxt []byte) []F
 			continue
 		}
 		if want, ok := requiredVersion[m.Path]; ok {
+			rq := required[want]
 			add(txtName, meta.explicitLine, m, want.Version, m.Version,
-				"%s is marked \"## explicit\" in vendor/modules.txt, but go.mod requires %s (%s:%d): have %s, want %s; %s",
-				vendDescribe(m), vendDescribe(want), modName, required[want], m.Version, want.Version, remedy)
+				"%s is marked \"## explicit\" in vendor/modules.txt, but %s requires %s (%s:%d): have %s, want %s; %s",
+				vendDescribe(m), v.src(rq.file), vendDescribe(want), rq.file, rq.line, m.Version, want.Version, remedy)
 			continue
 		}
 		add(txtName, meta.explicitLine, m, "", m.Version,
-			"%s is marked \"## explicit\" in vendor/modules.txt, but go.mod does not require it: %s", vendDescribe(m), remedy)
+			"%s is marked \"## explicit\" in vendor/modules.txt, but %s: %s", vendDescribe(m), notRequired, remedy)
 	}
 
-	// Replacements recorded in modules.txt must be go.mod's.
+	// Replacements recorded in modules.txt must be the ones in effect.
 	for _, vr := range vl.replaced {
-		r := replacementOf(vr.mod)
+		eff := v.replacement(vr.mod)
+		r := eff.new
 		if r == (module.Version{}) && !reportedLine[vr.line] {
 			reportedLine[vr.line] = true
 			add(txtName, vr.line, vr.mod, "", "=> "+vendDescribe(vr.repl),
-				"%s is marked as replaced by %s in vendor/modules.txt, but go.mod does not replace it: %s",
-				vendDescribe(vr.mod), vendDescribe(vr.repl), remedy)
+				"%s is marked as replaced by %s in vendor/modules.txt, but %s: %s",
+				vendDescribe(vr.mod), vendDescribe(vr.repl), notReplaced, remedy)
 			continue
 		}
 		if r != (module.Version{}) && r != vr.repl && !reportedLine[vr.line] {
 			reportedLine[vr.line] = true
 			add(txtName, vr.line, vr.mod, "=> "+vendDescribe(r), "=> "+vendDescribe(vr.repl),
-				"%s is marked as replaced by %s in vendor/modules.txt, but go.mod replaces it by %s: have %s, want %s; %s",
-				vendDescribe(vr.mod), vendDescribe(vr.repl), vendDescribe(r), vendDescribe(vr.repl), vendDescribe(r), remedy)
+				"%s is marked as replaced by %s in vendor/modules.txt, but %s replaces it by %s: have %s, want %s; %s",
+				vendDescribe(vr.mod), vendDescribe(vr.repl), v.src(eff.file), vendDescribe(r), vendDescribe(vr.repl), vendDescribe(r), remedy)
 		}
 	}
 
@@ -634,6 +799,14 @@ type vendCollector struct {
 	skips                  []VendorSkip
 }
 
+// tool is the command that writes the vendor directory.
+func (c *vendCollector) tool() string {
+	if c.vl.workspace {
+		return "go work vendor"
+	}
+	return "go mod vendor"
+}
+
 func (c *vendCollector) close() {
 	for _, s := range c.sources {
 		if s.closer != nil {
@@ -706,8 +879,8 @@ func (c *vendCollector) vendorPkg(s *vendSource, p vendPkg) error {
 	}
 	if mode, err := s.tree.stat(srcDir); err != nil || !mode.IsDir() {
 		fd := NewFinding(RuleVendorTampered, c.txtName, p.line,
-			"package %s is listed under %s, which has no directory %s: go mod vendor cannot have written it; run go mod vendor",
-			p.path, s.desc, srcDir)
+			"package %s is listed under %s, which has no directory %s: %s cannot have written it; run %s",
+			p.path, s.desc, srcDir, c.tool(), c.tool())
 		fd.Module, fd.Version = p.mod.Path, p.mod.Version
 		c.findings = append(c.findings, fd)
 		return nil
@@ -886,7 +1059,7 @@ func (c *vendCollector) compare() error {
 				continue
 			}
 			fd := NewFinding(RuleVendorTampered, file, 0,
-				"missing: go mod vendor copies %s from %s: run go mod vendor", w.name, w.src.desc)
+				"missing: %s copies %s from %s: run %s", c.tool(), w.name, w.src.desc, c.tool())
 			fd.Module, fd.Version, fd.Want = w.src.mod.Path, w.src.mod.Version, sum
 			c.findings = append(c.findings, fd)
 		default:
@@ -897,8 +1070,8 @@ func (c *vendCollector) compare() error {
 			}
 			if !mode.IsRegular() {
 				fd := NewFinding(RuleVendorTampered, file, 0,
-					"modified: not a regular file (%s), but go mod vendor copies %s from %s there: run go mod vendor",
-					vendModeName(mode), w.name, w.src.desc)
+					"modified: not a regular file (%s), but %s copies %s from %s there: run %s",
+					vendModeName(mode), c.tool(), w.name, w.src.desc, c.tool())
 				fd.Module, fd.Version, fd.Want, fd.Got = w.src.mod.Path, w.src.mod.Version, sum, vendModeName(mode)
 				c.findings = append(c.findings, fd)
 				continue
@@ -909,7 +1082,7 @@ func (c *vendCollector) compare() error {
 			}
 			if got != sum {
 				fd := NewFinding(RuleVendorTampered, file, 0,
-					"modified: differs from %s in %s: run go mod vendor", w.name, w.src.desc)
+					"modified: differs from %s in %s: run %s", w.name, w.src.desc, c.tool())
 				fd.Module, fd.Version, fd.Want, fd.Got = w.src.mod.Path, w.src.mod.Version, sum, got
 				c.findings = append(c.findings, fd)
 			}
@@ -941,7 +1114,7 @@ func (c *vendCollector) added(file, p string, owner module.Version, ok bool) {
 	switch {
 	case !ok:
 		fd = NewFinding(RuleVendorTampered, file, 0,
-			"added: no module in vendor/modules.txt provides this path: delete it or run go mod vendor")
+			"added: no module in vendor/modules.txt provides this path: delete it or run %s", c.tool())
 	default:
 		s := c.sources[owner]
 		inMod := "."
@@ -963,7 +1136,7 @@ func (c *vendCollector) added(file, p string, owner module.Version, ok bool) {
 			desc = s.desc
 		}
 		fd = NewFinding(RuleVendorTampered, file, 0,
-			"added: go mod vendor does not copy this file from %s%s: delete it or run go mod vendor", desc, why)
+			"added: %s does not copy this file from %s%s: delete it or run %s", c.tool(), desc, why, c.tool())
 		fd.Module, fd.Version = owner.Path, owner.Version
 	}
 	c.findings = append(c.findings, fd)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,13 +88,18 @@ func (g *vtGo) env(proxy string) []string {
 
 // run runs the go command in dir; with offline set, GOPROXY is off.
 func (g *vtGo) run(dir string, offline bool, args ...string) (string, error) {
+	return g.runEnv(dir, offline, nil, args...)
+}
+
+// runEnv is run with more environment variables.
+func (g *vtGo) runEnv(dir string, offline bool, env []string, args ...string) (string, error) {
 	proxy := testproxy.URL(g.proxy)
 	if offline {
 		proxy = "off"
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = g.env(proxy)
+	cmd.Env = append(g.env(proxy), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -101,14 +107,25 @@ func (g *vtGo) run(dir string, offline bool, args ...string) (string, error) {
 // zipFor returns the zip of m in the test module cache after checking its
 // hash against the module's go.sum, as the caller of CheckVendorFiles does.
 func (g *vtGo) zipFor(t *testing.T, dir string) func(module.Version) (string, error) {
+	return g.zipForSums(t, dir, "go.sum")
+}
+
+// zipForSums is zipFor with the hashes of the given go.sum files in dir
+// (those that exist).
+func (g *vtGo) zipForSums(t *testing.T, dir string, sumFiles ...string) func(module.Version) (string, error) {
 	sums := make(map[string]string)
-	data, err := os.ReadFile(filepath.Join(dir, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) == 3 {
-			sums[f[0]+" "+f[1]] = f[2]
+	for _, name := range sumFiles {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if os.IsNotExist(err) && len(sumFiles) > 1 {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) == 3 {
+				sums[f[0]+" "+f[1]] = f[2]
+			}
 		}
 	}
 	return func(m module.Version) (string, error) {
@@ -235,7 +252,8 @@ func vtChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips
 }
 
 // vtLine resolves a location "file:{text}+N" to "file:LINE": the first line
-// of dir/file that equals text (modules.txt) or contains it (go.mod), plus N.
+// of dir/file that equals text (modules.txt) or contains it (go.mod,
+// go.work), plus N.
 // A location without braces is returned as is.
 func vtLine(t *testing.T, dir, loc string) string {
 	t.Helper()
@@ -260,7 +278,7 @@ func vtLine(t *testing.T, dir, loc string) string {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
-		if line == text || file == "go.mod" && strings.Contains(line, text) {
+		if line == text || (path.Base(file) == "go.mod" || path.Base(file) == "go.work") && strings.Contains(line, text) {
 			return fmt.Sprintf("%s:%d", file, n+off)
 		}
 	}
@@ -290,7 +308,8 @@ func vtMatch(t *testing.T, what, dir, rule string, findings []Finding, want []st
 		loc, sub := want[i][:k], want[i][k+1:]
 		f := findings[i]
 		ok = strings.HasPrefix(got[i], vtLine(t, dir, loc)+" ") && strings.Contains(f.Message, sub) &&
-			f.Rule == rule && f.Severity == SeverityError && strings.Contains(f.Message, "go mod vendor")
+			f.Rule == rule && f.Severity == SeverityError &&
+			(strings.Contains(f.Message, "go mod vendor") || strings.Contains(f.Message, "go work vendor"))
 	}
 	if !ok {
 		t.Errorf("%s findings:\n\t%s\nwant:\n\t%s", what, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

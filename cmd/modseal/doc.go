@@ -158,15 +158,24 @@ is not set, or always with --progress always.
 
 "go build -mod=vendor" trusts vendor/ and "go mod verify" ignores it. When a
 module has vendor/modules.txt, audit checks it against go.mod exactly as the
-go command's checkVendorConsistency does (vendor-inconsistent; stricter where
-the go command silently ignores malformed or mis-keyed lines), and compares
-every vendored file with the file "go mod vendor" would copy from the module
-zip whose hash matched go.sum: the package directories modules.txt lists
-(non-test files, embedded files) and the license files of their parent
-directories (vendor-tampered: modified, added or missing). A module replaced
-by a directory is compared with that directory. A module whose zip could not
-be verified is listed under "skipped". Workspace vendoring (go work vendor)
-is not checked for consistency yet.
+go command's checkVendorConsistency does (vendor-inconsistent; stricter
+where the go command silently ignores malformed or mis-keyed lines), and
+compares every vendored file with the file "go mod vendor" would copy from
+the module zip whose hash matched go.sum: the package directories
+modules.txt lists (non-test files, embedded files) and the license files of
+their parent directories (vendor-tampered: modified, added or missing). A
+module replaced by a directory is compared with that directory. A module
+whose zip could not be verified is listed under "skipped".
+
+A workspace's vendor/ ("go work vendor" writes it next to go.work, its
+modules.txt starting "## workspace") is checked the same way against go.work
+and the go.mod of every workspace module, as the go command checks it in
+workspace mode: go.work's replacements win over the modules', and a module's
+directory replacement counts relative to go.work's directory. Each workspace
+module's own vendor/ is checked too (the go command uses it when the module
+is built on its own, GOWORK=off). A vendor/ the go command would not use,
+because its modules.txt was written for the other mode (or go.work's go line
+is before 1.14), is listed under "skipped", not checked.
 
 # Checksum database
 

@@ -88,8 +88,16 @@ func (e *networkError) Unwrap() error { return e.err }
 // moduleFiles is one module of the audit: its directory relative to Dir.
 type moduleFiles struct {
 	rel      string // "." or a slash path relative to Dir
+	use      string // in a workspace, the path relative to go.work's directory
 	sumLines int
 	mf       *modfile.File // nil if go.mod does not parse
+}
+
+// workspace is the go.work of a workspace audit.
+type workspace struct {
+	rel  string // go.work's directory, "." or a slash path relative to Dir
+	name string // go.work's file name
+	wf   *modfile.WorkFile
 }
 
 // Run audits the module or workspace in opts.Dir.
@@ -121,6 +129,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	hin := hashInputs{offline: opts.Offline, fetcher: fetcher}
 	requires := make(map[string]requireLoc)
+	var work *workspace
 
 	if env.GOWORK != "" && env.GOWORK != "off" {
 		rel := g.Rel(filepath.Dir(env.GOWORK))
@@ -137,12 +146,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if wf == nil {
 			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
 		} else {
+			work = &workspace{rel: rel, name: filepath.Base(env.GOWORK), wf: wf}
 			for _, u := range wf.Use {
 				r := joinRel(rel, filepath.ToSlash(u.Path))
+				use := filepath.ToSlash(u.Path)
 				if filepath.IsAbs(u.Path) {
 					r = g.Rel(u.Path)
+					if p, err := filepath.Rel(filepath.Dir(env.GOWORK), u.Path); err == nil {
+						use = filepath.ToSlash(p)
+					}
 				}
-				mods = append(mods, moduleFiles{rel: r})
+				mods = append(mods, moduleFiles{rel: r, use: use})
 			}
 		}
 		if _, err := readSum(res, &hin, dir, joinRel(rel, "go.work.sum")); err != nil {
@@ -294,7 +308,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			res.GraphDigest = graph.Digest(edges)
 			mu.Unlock()
 			if !hashing {
-				if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, mods) {
+				if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, work, mods) {
 					mu.Lock()
 					res.Skipped = append(res.Skipped, Skipped{"vendor", "needs the module hashes, which were not checked"})
 					mu.Unlock()
@@ -317,7 +331,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				var vfs []verify.Finding
 				var vskipped []Skipped
 				if !allSkipped(opts.Skip, checkVendor) {
-					if vfs, vskipped, err = checkVendors(dir, mods, zips); err != nil {
+					if vfs, vskipped, err = checkVendors(dir, work, mods, zips); err != nil {
 						mu.Lock()
 						opErr = err
 						mu.Unlock()

@@ -1,0 +1,256 @@
+package verify
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/modfile"
+)
+
+// The workspace vendor tests: go work vendor writes the vendor directory of
+// a two-module workspace from the fixture modules, and
+// CheckWorkVendorConsistency and CheckVendorFiles must agree with the go
+// command in workspace mode, as the module tests of vendor_test.go do.
+
+var vtWorkFiles = map[string]string{
+	"go.work": `go 1.23
+
+use (
+	./app
+	./tool
+)
+
+replace example.com/vendorig v1.0.0 => example.com/vendrep v1.0.0
+`,
+	"app/go.mod": `module example.com/app
+
+go 1.23
+
+require (
+	example.com/vendlib v1.0.0
+	example.com/vendlocal v0.0.0
+)
+
+replace example.com/vendlocal => ../local
+`,
+	"app/main.go": `package main
+
+import (
+	"fmt"
+
+	"example.com/vendlib"
+	"example.com/vendlib/sub"
+	"example.com/vendlocal"
+)
+
+func main() { fmt.Println(vendlib.Lib(), sub.Sub(), vendlocal.Local()) }
+`,
+	"tool/go.mod": `module example.com/tool
+
+go 1.23
+
+require example.com/vendorig v1.0.0
+`,
+	"tool/main.go": `package main
+
+import (
+	"fmt"
+
+	"example.com/vendorig"
+)
+
+func main() { fmt.Println(vendorig.Orig()) }
+`,
+}
+
+// runWork runs the go command in workspace mode (go.work in dir).
+func (g *vtGo) runWork(dir string, offline bool, args ...string) (string, error) {
+	return g.runEnv(dir, offline, []string{"GOWORK=" + filepath.Join(dir, "go.work")}, args...)
+}
+
+// vtWorkVendor writes the workspace in a new directory and runs go work
+// vendor there.
+func vtWorkVendor(t *testing.T, g *vtGo, dir string) {
+	t.Helper()
+	for name, data := range vtWorkFiles {
+		vtWrite(t, filepath.Join(dir, name), data)
+	}
+	for k, v := range vtLocalFiles {
+		vtWrite(t, filepath.Join(dir, k), v)
+	}
+	if out, err := g.run(filepath.Join(dir, "app"), false, "mod", "tidy"); err != nil {
+		t.Fatalf("go mod tidy (app): %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"mod", "download"}, {"work", "vendor"}} {
+		if out, err := g.runWork(dir, false, args...); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// vtWorkChecks runs both checks on the workspace in dir.
+func vtWorkChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []VendorSkip) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "go.work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := modfile.ParseWork("go.work", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []WorkModule
+	for _, u := range wf.Use {
+		data, err := os.ReadFile(filepath.Join(dir, u.Path, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf, err := modfile.Parse(u.Path+"/go.mod", data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods = append(mods, WorkModule{Dir: u.Path, File: mf})
+	}
+	txt, err := os.ReadFile(filepath.Join(dir, "vendor", "modules.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	incons = CheckWorkVendorConsistency(".", wf, mods, txt)
+	files, skips, err = CheckVendorFiles(dir, ".", txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
+	if err != nil {
+		t.Fatalf("CheckVendorFiles: %v", err)
+	}
+	return incons, files, skips
+}
+
+// TestWorkVendor: the vendor directory go work vendor writes gives no
+// finding; each change to it, to go.work or to a module's go.mod gives
+// exactly the expected findings, and the go command in workspace mode
+// agrees: go list fails with "inconsistent vendoring" and the expected
+// detail, or succeeds where modseal finds nothing.
+func TestWorkVendor(t *testing.T) {
+	g := vtSetup(t)
+	clean := t.TempDir()
+	vtWorkVendor(t, g, clean)
+	const txt = "vendor/modules.txt"
+	edit := func(file, old, new string) func(*testing.T, string) {
+		return func(t *testing.T, dir string) { vtEdit(t, filepath.Join(dir, filepath.FromSlash(file)), old, new) }
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, dir string)
+		want   []string // vendor-inconsistent findings
+		goErr  string   // in go list's error; "" if go list succeeds
+		files  []string // vendor-tampered findings
+	}{
+		{name: "clean", mutate: func(*testing.T, string) {}},
+		{
+			name:   "a module's requirement changed without go work vendor",
+			mutate: edit("app/go.mod", "example.com/vendlib v1.0.0\n", "example.com/vendlib v1.0.1\n"),
+			want: []string{
+				"app/go.mod:{example.com/vendlib v1.0.1} is explicitly required in app/go.mod, but vendor/modules.txt has example.com/vendlib@v1.0.0: have v1.0.0, want v1.0.1",
+				txt + ":{# example.com/vendlib v1.0.0}+1 but app/go.mod requires example.com/vendlib@v1.0.1",
+			},
+			goErr: "example.com/vendlib@v1.0.1: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt",
+		},
+		{
+			name:   "the other module requires an unvendored module",
+			mutate: edit("tool/go.mod", "require example.com/vendorig v1.0.0\n", "require (\n\texample.com/vendorig v1.0.0\n\texample.com/vendextra v1.0.0\n)\n"),
+			want:   []string{"tool/go.mod:{example.com/vendextra v1.0.0} example.com/vendextra@v1.0.0 is explicitly required in tool/go.mod, but missing from vendor/modules.txt"},
+			goErr:  "example.com/vendextra@v1.0.0: is explicitly required in go.mod, but not marked as explicit",
+		},
+		{
+			name:   "explicit module no module requires",
+			mutate: edit(txt, "# example.com/vendlocal => ./local\n", "# example.com/vendlocal => ./local\n# example.com/vendextra v1.0.0\n## explicit; go 1.16\nexample.com/vendextra\n"),
+			want:   []string{txt + ":{# example.com/vendextra v1.0.0}+1 example.com/vendextra@v1.0.0 is marked \"## explicit\" in vendor/modules.txt, but no go.mod of the workspace requires it"},
+			goErr:  "example.com/vendextra@v1.0.0: is marked as explicit in vendor/modules.txt, but not explicitly required in a go.mod",
+		},
+		{
+			name:   "go.work replacement changed",
+			mutate: edit("go.work", "=> example.com/vendrep v1.0.0", "=> example.com/vendrep v1.0.1"),
+			want:   []string{txt + ":{# example.com/vendorig v1.0.0 => example.com/vendrep v1.0.0} replaced by example.com/vendrep@v1.0.1 in go.work (go.work:8), but vendor/modules.txt records example.com/vendrep@v1.0.0"},
+			goErr:  "example.com/vendorig@v1.0.0: is replaced by example.com/vendrep@v1.0.1 in go.work, but marked as replaced by example.com/vendrep@v1.0.0 in vendor/modules.txt",
+		},
+		{
+			name:   "go.work replacement removed",
+			mutate: edit("go.work", "replace example.com/vendorig v1.0.0 => example.com/vendrep v1.0.0\n", ""),
+			want:   []string{txt + ":{# example.com/vendorig v1.0.0 => example.com/vendrep v1.0.0} marked as replaced by example.com/vendrep@v1.0.0 in vendor/modules.txt, but the workspace does not replace it"},
+			goErr:  "example.com/vendorig@v1.0.0: is marked as replaced in vendor/modules.txt, but not replaced in the workspace",
+		},
+		{
+			// go.work's replacement wins over a module's; modules.txt
+			// records go.work's, so the vendor directory is consistent.
+			name:   "a module's replacement overridden by go.work",
+			mutate: edit("tool/go.mod", "require example.com/vendorig v1.0.0\n", "require example.com/vendorig v1.0.0\n\nreplace example.com/vendorig v1.0.0 => example.com/vendb v1.0.0\n"),
+		},
+		{
+			// A module's local replacement counts relative to go.work's
+			// directory: ../local in app/go.mod is ./local in modules.txt.
+			name:   "a module's directory replacement changed",
+			mutate: edit("app/go.mod", "=> ../local", "=> ../local2"),
+			want: []string{
+				txt + ":{# example.com/vendlocal v0.0.0 => ./local} example.com/vendlocal@v0.0.0 is marked as replaced by ./local in vendor/modules.txt, but app/go.mod replaces it by ./local2",
+				txt + ":{# example.com/vendlocal => ./local} example.com/vendlocal is replaced by ./local2 in app/go.mod (app/go.mod:",
+			},
+			goErr: "example.com/vendlocal: is replaced by ../local2 in app/go.mod, but marked as replaced by ./local in vendor/modules.txt",
+		},
+		{
+			name:   "vendored file changed",
+			mutate: edit("vendor/example.com/vendlib/lib.go", "package vendlib", "package vendlib // changed"),
+			files:  []string{"vendor/example.com/vendlib/lib.go modified"},
+		},
+		{
+			// A directory replacement is compared with the directory,
+			// found relative to go.work's.
+			name:   "file vendored from the local replacement changed",
+			mutate: edit("vendor/example.com/vendlocal/local.go", "package vendlocal", "package vendlocal // changed"),
+			files:  []string{"vendor/example.com/vendlocal/local.go modified"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(clean)); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, dir)
+			incons, files, skips := vtWorkChecks(t, g, dir)
+			vtMatch(t, "CheckWorkVendorConsistency", dir, RuleVendorInconsistent, incons, tc.want)
+			if len(tc.want) == 0 {
+				vtMatch(t, "CheckVendorFiles", dir, RuleVendorTampered, files, tc.files)
+				if len(skips) > 0 {
+					t.Errorf("skipped %v", skips)
+				}
+			}
+			out, err := g.runWork(dir, true, "list", "all")
+			switch {
+			case tc.goErr == "" && err != nil:
+				t.Errorf("go list all failed, want success: %v\n%s", err, out)
+			case tc.goErr != "" && err == nil:
+				t.Errorf("go list all succeeded, want inconsistent vendoring: %s", tc.goErr)
+			case tc.goErr != "" && (!strings.Contains(out, "inconsistent vendoring") || !strings.Contains(out, tc.goErr)):
+				t.Errorf("go list all:\n%s\nwant inconsistent vendoring and %q", out, tc.goErr)
+			}
+		})
+	}
+}
+
+func TestVendorIsForWorkspace(t *testing.T) {
+	for txt, want := range map[string]bool{
+		"## workspace\n# a.com/a v1.0.0\n": true,
+		"## workspace":                     true,
+		"## explicit; workspace\n":         true,
+		"##workspace\n":                    false,
+		"# a.com/a v1.0.0\n## workspace\n": false,
+		"":                                 false,
+		"\n## workspace\n":                 false,
+		"## workspaces\n":                  false,
+		strings.Repeat("x", 600) + "\n## workspace": false,
+	} {
+		if got := VendorIsForWorkspace([]byte(txt)); got != want {
+			t.Errorf("VendorIsForWorkspace(%.40q) = %v, want %v", txt, got, want)
+		}
+	}
+}
