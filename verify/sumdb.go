@@ -91,7 +91,8 @@ func (e *SecurityError) Error() string {
 // verifies signed tree heads and inclusion proofs with
 // golang.org/x/mod/sumdb, and keeps a persistent cache: tiles, lookups and
 // the latest signed tree head it has verified, so a database that later
-// shows a different history (a fork) is caught.
+// shows a different history (a fork) is caught. Tiles and lookups reach
+// the disk only at Close.
 type SumDBClient struct {
 	DB       *SumDB
 	GOPROXY  string        // proxies to try for <proxy>/sumdb/<name>/
@@ -114,8 +115,10 @@ type SumDBClient struct {
 	clientOnce sync.Once
 	client     *sumdb.Client
 
-	packOnce sync.Once
-	pack     *packStore
+	packOnce    sync.Once
+	pack        *packStore
+	noCacheRead bool         // read no cache (only what this client fetched): the retry of CheckSumDB
+	cacheHits   atomic.Int64 // entries read from a cache
 }
 
 // Requests returns how many HTTP requests the client has made.
@@ -292,10 +295,7 @@ func (c *SumDBClient) get(u string) ([]byte, int, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = 20 * time.Second
-	}
+	timeout := c.timeout()
 	retries := c.Retries
 	if retries == 0 {
 		retries = 2
@@ -339,6 +339,15 @@ func (c *SumDBClient) get1(client *http.Client, u string, timeout time.Duration)
 		return nil, 0, fmt.Errorf("GET %s: response larger than %d bytes", redactURL(u), maxRemoteBody)
 	}
 	return data, resp.StatusCode, nil
+}
+
+// timeout is the per-request timeout (and the longest wait for the lock
+// of the tree head).
+func (c *SumDBClient) timeout() time.Duration {
+	if c.Timeout == 0 {
+		return 20 * time.Second
+	}
+	return c.Timeout
 }
 
 // redactURL hides any password in u.
@@ -393,7 +402,7 @@ func (c *SumDBClient) WriteConfig(file string, old, new []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 		return err
 	}
-	unlock, err := lockFile(p + ".lock")
+	unlock, err := lockFile(p+".lock", c.timeout())
 	if err != nil {
 		return err
 	}
@@ -411,7 +420,11 @@ func (c *SumDBClient) WriteConfig(file string, old, new []byte) error {
 // ReadCache implements sumdb.ClientOps: modseal's cache, else the go
 // command's (read only). An empty file counts as missing.
 func (c *SumDBClient) ReadCache(file string) ([]byte, error) {
+	if c.noCacheRead {
+		return c.packs().getPending(file)
+	}
 	if data, ok := c.packs().get(file); ok {
+		c.cacheHits.Add(1)
 		return data, nil
 	}
 	if c.GoSumDB != "" {
@@ -420,6 +433,7 @@ func (c *SumDBClient) ReadCache(file string) ([]byte, error) {
 			return nil, err
 		}
 		if data, err := os.ReadFile(p); err == nil && len(data) > 0 {
+			c.cacheHits.Add(1)
 			return data, nil
 		}
 	}
@@ -432,14 +446,22 @@ func (c *SumDBClient) WriteCache(file string, data []byte) {
 	c.packs().put(file, data)
 }
 
-// Flush writes what the client cached since the last Flush to modseal's
-// cache: one pack file, written atomically.
-func (c *SumDBClient) Flush() error {
-	return c.packs().flush()
+// Close writes what the client cached since it started (or since the last
+// Close) to modseal's cache, one pack file written atomically, and closes
+// the cache's files. Call it when done with the client; CheckSumDB does.
+func (c *SumDBClient) Close() error {
+	return c.packs().close()
 }
 
 func (c *SumDBClient) packs() *packStore {
-	c.packOnce.Do(func() { c.pack = newPackStore(filepath.Join(c.CacheDir, "cache")) })
+	c.packOnce.Do(func() {
+		dir := ""
+		if c.CacheDir != "" {
+			dir = filepath.Join(c.CacheDir, "cache")
+		}
+		c.pack = newPackStore(dir)
+		c.pack.fresh = c.noCacheRead || dir == ""
+	})
 	return c.pack
 }
 

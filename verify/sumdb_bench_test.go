@@ -315,7 +315,9 @@ func sdbReport(t *testing.T, tr *sdbCountingTransport) {
 		// One line per request, in the order they started: start and
 		// duration in ms, status, path.
 		var sb strings.Builder
-		for _, q := range reqs {
+		byStart := slices.Clone(reqs) // recorded as they finished
+		slices.SortFunc(byStart, func(a, b sdbReq) int { return int(a.start - b.start) })
+		for _, q := range byStart {
 			fmt.Fprintf(&sb, "%.1f\t%.1f\t%d\t%s\n", q.start.Seconds()*1000, q.dur.Seconds()*1000, q.status, q.path)
 		}
 		if err := os.WriteFile(name, []byte(sb.String()), 0o666); err != nil {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -439,5 +441,33 @@ func TestWriteConfigAcrossClients(t *testing.T) {
 		if n := wins.Load(); n != 1 {
 			t.Fatalf("round %d: %d writers replaced the same head, want 1", round, n)
 		}
+	}
+}
+
+// TestWriteConfigLockTimeout: a process that keeps the tree head's lock
+// (stuck, or on a hung file system) makes WriteConfig fail after the
+// client's timeout instead of hanging the audit.
+func TestWriteConfigLockTimeout(t *testing.T) {
+	cache := t.TempDir()
+	c := &SumDBClient{DB: &SumDB{Name: testDBName}, CacheDir: cache, Timeout: 200 * time.Millisecond}
+	const file = testDBName + "/latest"
+	if err := c.WriteConfig(file, nil, []byte("head 1")); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockFile(filepath.Join(cache, "config", testDBName, "latest.lock"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("no flock here")
+	}
+	start := time.Now()
+	err = c.WriteConfig(file, []byte("head 1"), []byte("head 2"))
+	if err == nil || !strings.Contains(err.Error(), "another process has held it") {
+		t.Fatalf("WriteConfig under a held lock: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %v", d)
 	}
 }

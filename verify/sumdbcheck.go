@@ -15,6 +15,7 @@ type SumDBResult struct {
 	Findings []Finding
 	Private  []string // module@version lines not looked up (GONOSUMDB/GOPRIVATE)
 	Lookups  int      // distinct module versions looked up
+	Cache    string   // what went wrong with the cache, if anything: the check itself passed
 }
 
 // CheckSumDB looks up every h1 line of every go.sum file in the checksum
@@ -24,19 +25,51 @@ type SumDBResult struct {
 // (GONOSUMDB, which go env derives from GOPRIVATE) are never looked up.
 // A *SecurityError, or any failure to reach the database, is returned as
 // the error: a check that could not run is not a pass.
-func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (res *SumDBResult, err error) {
-	// What the client verified is worth keeping even when the check
-	// fails: the cache holds only authenticated tiles and records.
-	defer func() {
-		if ferr := c.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("checksum database cache: %v", ferr)
+//
+// Cached data that does not hash to a signed tree head is more likely a
+// damaged cache than a misbehaving database, so a SecurityError met with
+// help from a cache is checked again without any cache (the saved tree
+// head still counts): if the database then behaves, the result stands,
+// modseal's packs are replaced, and Cache says so. CheckSumDB closes c.
+func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (*SumDBResult, error) {
+	res, err := checkSumDB(ctx, c, sums, nosumdb, jobs)
+	var se *SecurityError
+	if errors.As(err, &se) && c.cacheHits.Load() > 0 && ctx.Err() == nil {
+		fresh := &SumDBClient{
+			DB: c.DB, GOPROXY: c.GOPROXY, CacheDir: c.CacheDir, GoConfig: c.GoConfig,
+			HTTP: c.HTTP, Timeout: c.Timeout, Retries: c.Retries, noCacheRead: true,
 		}
-	}()
+		res2, err2 := checkSumDB(ctx, fresh, sums, nosumdb, jobs)
+		if err2 == nil {
+			c.packs().remove()
+			res2.Cache = "a cached tile or record did not match the database's signed tree (a damaged cache): checked again without the caches, and modseal's cache was rebuilt"
+			if cerr := fresh.Close(); cerr != nil {
+				res2.Cache += "; saving it failed: " + cerr.Error()
+			}
+			return res2, nil
+		}
+		fresh.Close()
+	}
+	// What the client verified is worth keeping even when the check
+	// fails: the cache holds only authenticated tiles and records. A cache
+	// that cannot be written costs the next run requests, not this result.
+	cerr := c.Close()
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		res.Cache = "modseal's checksum database cache could not be saved (the next run asks the database again): " + cerr.Error()
+	}
+	return res, nil
+}
+
+// checkSumDB is CheckSumDB with one client.
+func checkSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (*SumDBResult, error) {
 	type key struct{ path, version string }
 	lines := make(map[key][]SumLine)
 	files := make(map[key][]string)
 	var order []key
-	res = &SumDBResult{}
+	res := &SumDBResult{}
 	private := make(map[string]bool)
 	for _, sf := range sums {
 		for _, l := range sf.Lines {

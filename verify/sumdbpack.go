@@ -37,13 +37,14 @@ import (
 // ignored. When there are more than maxPacks, the next flush merges them
 // into one and removes the ones it merged.
 type packStore struct {
-	dir string
+	dir   string
+	fresh bool // neither read nor merge the packs on disk: only add one
 
-	loadOnce sync.Once
-	mu       sync.Mutex
-	packs    []*pack            // loaded, oldest first
-	index    map[string]packRef // entry name -> where its newest copy is
-	pending  map[string][]byte  // written by this run, not flushed yet
+	mu      sync.RWMutex // held for reading while an entry is read from a pack
+	loaded  bool
+	packs   []*pack            // loaded, oldest first
+	index   map[string]packRef // entry name -> where its newest copy is
+	pending map[string][]byte  // written by this run, not flushed yet
 }
 
 type pack struct {
@@ -62,15 +63,22 @@ const (
 	maxPacks   = 8
 	// maxPackEntry bounds one entry (tiles are 8 KiB, records smaller).
 	maxPackEntry = 1 << 20
+	// maxPackIndex bounds the index of one pack (about 60 bytes an entry).
+	maxPackIndex = 64 << 20
 )
 
 func newPackStore(dir string) *packStore {
 	return &packStore{dir: dir, pending: make(map[string][]byte)}
 }
 
-// load opens the packs in dir, oldest name first, and reads their indexes.
+// load opens the packs in dir, oldest name first, and reads their
+// indexes. s.mu is held.
 func (s *packStore) load() {
+	s.loaded = true
 	s.index = make(map[string]packRef)
+	if s.fresh {
+		return
+	}
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
 		return
@@ -86,6 +94,9 @@ func (s *packStore) load() {
 		p := &pack{name: e.Name(), f: f}
 		var idx []packEntry
 		fi, err := f.Stat()
+		if err == nil && !fi.Mode().IsRegular() {
+			err = errors.New("not a regular file")
+		}
 		if err == nil {
 			idx, err = readPackIndex(f, fi.Size())
 		}
@@ -125,7 +136,7 @@ func readPackIndex(f io.ReaderAt, size int64) ([]packEntry, error) {
 	offs, lens, ok2 := strings.Cut(string(f1), " ")
 	ioff, err1 := strconv.ParseInt(offs, 10, 64)
 	ilen, err2 := strconv.ParseInt(lens, 10, 64)
-	if !ok || !ok2 || err1 != nil || err2 != nil || ioff < int64(len(packHeader)) || ilen < 0 || ioff+ilen != size-int64(len(last))-1 {
+	if !ok || !ok2 || err1 != nil || err2 != nil || ioff < int64(len(packHeader)) || ilen < 0 || ilen > maxPackIndex || ioff+ilen != size-int64(len(last))-1 {
 		return nil, bad
 	}
 	buf := make([]byte, ilen)
@@ -152,14 +163,21 @@ func readPackIndex(f io.ReaderAt, size int64) ([]packEntry, error) {
 
 // get returns the cached entry name.
 func (s *packStore) get(name string) ([]byte, bool) {
-	s.loadOnce.Do(s.load)
-	s.mu.Lock()
-	if data, ok := s.pending[name]; ok {
+	s.mu.RLock()
+	if !s.loaded {
+		s.mu.RUnlock()
+		s.mu.Lock()
+		if !s.loaded {
+			s.load()
+		}
 		s.mu.Unlock()
+		s.mu.RLock()
+	}
+	defer s.mu.RUnlock()
+	if data, ok := s.pending[name]; ok {
 		return data, true
 	}
 	ref, ok := s.index[name]
-	s.mu.Unlock()
 	if !ok || ref.n == 0 {
 		return nil, false
 	}
@@ -170,27 +188,62 @@ func (s *packStore) get(name string) ([]byte, bool) {
 	return data, true
 }
 
+// getPending returns an entry put since the last flush: what a fresh
+// store (one that reads no pack) can answer.
+func (s *packStore) getPending(name string) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if data, ok := s.pending[name]; ok {
+		return data, nil
+	}
+	return nil, os.ErrNotExist
+}
+
 // put caches data under name, for this run and, after flush, the next.
+// The client puts only what it did not find in the cache (or found
+// unusable), so a name already in a pack is written again.
 func (s *packStore) put(name string, data []byte) {
 	if len(data) == 0 || len(data) > maxPackEntry || strings.ContainsAny(name, "\n") {
 		return
 	}
-	s.loadOnce.Do(s.load)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ref, ok := s.index[name]; ok && ref.n == int64(len(data)) {
-		return // entries do not change: a tile or record is the same bytes (or equally valid)
-	}
 	s.pending[name] = slices.Clone(data)
+}
+
+// close flushes and closes the packs. The store can be used again: it
+// reads the packs anew.
+func (s *packStore) close() error {
+	err := s.flush()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.packs {
+		p.f.Close()
+	}
+	s.packs, s.index, s.loaded = nil, nil, false
+	return err
+}
+
+// remove deletes the packs this store has loaded, and forgets them.
+func (s *packStore) remove() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.packs {
+		p.f.Close()
+		os.Remove(filepath.Join(s.dir, p.name))
+	}
+	s.packs, s.index, s.loaded = nil, nil, false
 }
 
 // flush writes what this run cached as one new pack, or, when that would
 // make more than maxPacks, all packs and it as one, and removes the packs
 // merged. The store stays usable.
 func (s *packStore) flush() error {
-	s.loadOnce.Do(s.load)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.loaded {
+		s.load()
+	}
 	if len(s.pending) == 0 {
 		return nil
 	}
@@ -202,7 +255,7 @@ func (s *packStore) flush() error {
 	}
 	entries := make(map[string]source, len(s.pending))
 	var merged []*pack
-	if len(s.packs)+1 > maxPacks {
+	if !s.fresh && len(s.packs)+1 > maxPacks {
 		merged = s.packs
 		for name, ref := range s.index {
 			entries[name] = source{ref: ref}
@@ -210,6 +263,9 @@ func (s *packStore) flush() error {
 	}
 	for name, data := range s.pending {
 		entries[name] = source{data: data, ref: packRef{n: int64(len(data))}}
+	}
+	if s.dir == "" {
+		return nil // no cache on disk
 	}
 	names := slices.Sorted(maps.Keys(entries))
 	offs := make([]int64, len(names))

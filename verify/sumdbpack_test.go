@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,12 @@ func TestPackStoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A new store (the next run) reads it; putting what is there writes nothing.
+	if err := s.close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new store (the next run) reads it; a store that reads nothing
+	// (fresh) does not.
 	s2 := newPackStore(dir)
 	if got, ok := s2.get("db/lookup/example.com/a@v1.0.0"); !ok || string(got) != "1\nexample.com/a v1.0.0 h1:x\n" {
 		t.Fatalf("next run: %q %v", got, ok)
@@ -56,12 +62,49 @@ func TestPackStoreRoundTrip(t *testing.T) {
 	if _, ok := s2.get("db/empty"); ok {
 		t.Error("an empty entry was cached")
 	}
-	s2.put("db/tile/8/0/000", tile)
-	if err := s2.flush(); err != nil {
+	s3 := newPackStore(dir)
+	s3.fresh = true
+	if _, ok := s3.get("db/tile/8/0/000"); ok {
+		t.Error("a fresh store read a pack")
+	}
+	// After remove, the packs s2 read are gone.
+	s2.remove()
+	if n := len(packFiles(t, dir)); n != 0 {
+		t.Errorf("%d packs after remove", n)
+	}
+}
+
+// TestPackStoreConcurrent: reads go on while a flush merges packs (run
+// with -race).
+func TestPackStoreConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	for i := range maxPacks {
+		s := newPackStore(dir)
+		s.put(fmt.Sprintf("db/e%d", i), []byte(fmt.Sprint("entry ", i)))
+		if err := s.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newPackStore(dir)
+	s.put("db/new", []byte("new"))
+	done := make(chan bool)
+	go func() {
+		defer close(done)
+		for range 200 {
+			for i := range maxPacks {
+				if got, ok := s.get(fmt.Sprintf("db/e%d", i)); !ok || string(got) != fmt.Sprint("entry ", i) {
+					t.Errorf("e%d during the merge: %q %v", i, got, ok)
+					return
+				}
+			}
+		}
+	}()
+	if err := s.flush(); err != nil { // maxPacks+1 packs: a merge
 		t.Fatal(err)
 	}
+	<-done
 	if n := len(packFiles(t, dir)); n != 1 {
-		t.Fatalf("re-putting cached entries wrote a pack: %d packs", n)
+		t.Errorf("%d packs after the merge, want 1", n)
 	}
 }
 
@@ -109,8 +152,10 @@ func TestPackStoreBadPacks(t *testing.T) {
 		"truncated": good[:len(good)-5],
 		"garbage":   []byte("not a pack at all\n"),
 		"empty":     nil,
-		"outside":   []byte(packHeader + "abc" + "0 999 db/evil\n" + fmt.Sprintf("index %d %d\n", len(packHeader)+3, len("0 999 db/evil\n"))),
-		"header":    []byte(strings.Replace(string(good), "pack 1", "pack 9", 1)),
+		// db/evil runs past the data; the whole pack is refused, so
+		// db/fine, which is well placed, is not served either.
+		"outside": []byte(packHeader + "abc" + "21 3 db/fine\n21 999 db/evil\n" + fmt.Sprintf("index %d %d\n", len(packHeader)+3, len("21 3 db/fine\n21 999 db/evil\n"))),
+		"header":  []byte(strings.Replace(string(good), "pack 1", "pack 9", 1)),
 	}
 	for name, data := range bad {
 		if err := os.WriteFile(filepath.Join(dir, "0-"+name+packExt), data, 0o644); err != nil {
@@ -121,8 +166,10 @@ func TestPackStoreBadPacks(t *testing.T) {
 	if got, ok := s2.get("db/good"); !ok || string(got) != "good data" {
 		t.Errorf("good entry: %q %v", got, ok)
 	}
-	if got, ok := s2.get("db/evil"); ok {
-		t.Errorf("entry of a malformed pack served: %q", got)
+	for _, name := range []string{"db/evil", "db/fine"} {
+		if got, ok := s2.get(name); ok {
+			t.Errorf("entry %s of a malformed pack served: %q", name, got)
+		}
 	}
 }
 
@@ -179,4 +226,85 @@ func FuzzReadPackIndex(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCheckSumDBCacheUnwritable: a cache that cannot be written costs the
+// next run requests; this run's result (here a mismatch) stands.
+func TestCheckSumDBCacheUnwritable(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	cache := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cache, "cache"), []byte("a file where the packs go"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tampered := strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1)
+	res, err := CheckSumDB(t.Context(), newClient(db, cache), parseSum(t, sumA+sumAm+tampered+sumBm), "", 2)
+	if err != nil {
+		t.Fatalf("an unwritable cache failed the check: %v", err)
+	}
+	if got := ruleLines(res.Findings); got != "sumdb-mismatch@3" {
+		t.Errorf("findings %s, want the mismatch", got)
+	}
+	if !strings.Contains(res.Cache, "could not be saved") {
+		t.Errorf("Cache = %q, want it to say the cache was not saved", res.Cache)
+	}
+}
+
+// TestCheckSumDBDamagedCache: a flipped byte in the cached tiles must not
+// become a permanent SECURITY ERROR: the check runs again without the
+// caches, passes, says so, and rebuilds the cache; the next run is quiet
+// and makes no request.
+func TestCheckSumDBDamagedCache(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	cache := t.TempDir()
+	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
+	if _, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2); err != nil {
+		t.Fatal(err)
+	}
+	packs := packFiles(t, filepath.Join(cache, "cache"))
+	if len(packs) != 1 {
+		t.Fatalf("packs %v", packs)
+	}
+	data, err := os.ReadFile(packs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := readPackIndex(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := false
+	for _, e := range idx {
+		if strings.Contains(e.name, "/tile/") && e.n > 0 {
+			data[e.off] ^= 0xff
+			damaged = true
+		}
+	}
+	if !damaged {
+		t.Fatal("no tile in the pack")
+	}
+	if err := os.WriteFile(packs[0], data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+	if err != nil {
+		t.Fatalf("a damaged cache: %v", err)
+	}
+	if len(res.Findings) != 0 || !strings.Contains(res.Cache, "damaged cache") {
+		t.Errorf("findings %v, Cache %q", res.Findings, res.Cache)
+	}
+	if slices.Contains(packFiles(t, filepath.Join(cache, "cache")), packs[0]) {
+		t.Error("the damaged pack is still there")
+	}
+
+	before := db.requests.Load()
+	res, err = CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+	if err != nil || res.Cache != "" {
+		t.Fatalf("after the rebuild: %v, Cache %q", err, res.Cache)
+	}
+	if n := db.requests.Load() - before; n != 0 {
+		t.Errorf("the rebuilt cache left %d requests to make", n)
+	}
 }

@@ -205,7 +205,12 @@ tree, is a SECURITY ERROR: exit 2 with a message that starts with those
 words. The go command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is
 read as a second source of tiles and lookups, and the tree head it saved
 (GOPATH/pkg/sumdb/NAME/latest) is checked against the database as a second
-witness; neither is ever written.
+witness; neither is ever written. A cached tile or record that does not hash
+to the signed tree is first taken for a damaged cache: the check runs again
+without the caches, and only a database that misbehaves then too is a
+SECURITY ERROR; otherwise the result stands, modseal's cache is rebuilt and
+"skipped sumdb-cache" says so. A cache that cannot be written is reported
+the same way and costs nothing but requests next time.
 
 Lookups run concurrently (48 per --jobs, at most 96), each request with
 a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
@@ -380,7 +385,8 @@ unchecked against the checksum database.
 
   - modseal processes sharing a cache directory take turns updating the
     checksum database's latest tree head through an flock on
-    config/NAME/latest.lock. Where there is no flock (Windows, among
+    config/NAME/latest.lock (waiting at most 20 s, the request timeout,
+    for a process that holds it). Where there is no flock (Windows, among
     others) only one process's own updates are serialised, and two
     processes can race: the persisted head can then step back to an older
     (still verified) one. Pack files are safe to share everywhere: each run

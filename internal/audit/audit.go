@@ -31,7 +31,7 @@ type Options struct {
 	Skip     map[string]bool // rule ids to leave out
 	Jobs     int             // parallel hashing (at least 1)
 	NoCache  bool            // inflate every zip instead of trusting the verification cache
-	HTTP     *http.Client    // for the checksum database; nil: http.DefaultClient
+	HTTP     *http.Client    // for the checksum database and the module proxy; nil: modproxy.DefaultClient
 	// ChangedSince, a git revision, limits hash verification to the modules
 	// whose go.sum (go.work.sum) lines differ from the files at that
 	// revision: what a commit can have tampered with. The others are listed

@@ -7,16 +7,18 @@ import (
 	"slices"
 
 	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
 
-// sumdbConcurrency is how many checksum database (and module proxy)
-// requests run at once: latency-bound, so far more than --jobs, and bounded:
-// 48 per job, at most 96. A cold lookup is a chain of about two round trips
-// (the record, then the tiles proving it), so the bound sets the wall time:
-// on prometheus' go.sum (about 1,160 requests at 22 ms) 64 at once took
-// 0.53 s, 96 0.49 s, 128 no less (docs/performance.md). Below 100 the
-// requests also fit the stream limit of one HTTP/2 connection.
+// sumdbConcurrency is how many checksum database lookups (and module proxy
+// requests) run at once: latency-bound, so far more than --jobs, and
+// bounded: 48 per job, at most 96. A cold lookup is a chain of about two
+// round trips (the record, then the tiles proving it, fetched in parallel,
+// so a little more than this many requests can be in flight), so the bound
+// sets the wall time: on prometheus' go.sum (about 1,160 requests at 22 ms)
+// 64 at once took 0.53 s, 96 0.49 s, 128 no less, with more latency per
+// request (docs/performance.md).
 func sumdbConcurrency(jobs int) int { return min(max(48*jobs, 48), 96) }
 
 // sumdbCheck verifies every go.sum line of a public module against the
@@ -38,6 +40,9 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 		CacheDir: filepath.Join(opts.CacheDir, "sumdb"),
 		HTTP:     opts.HTTP,
 	}
+	if c.HTTP == nil {
+		c.HTTP = modproxy.DefaultClient(0) // the module proxy's, which serves the database too
+	}
 	if env.GOMODCACHE != "" {
 		c.GoSumDB = filepath.Join(env.GOMODCACHE, "cache", "download", "sumdb")
 	}
@@ -55,6 +60,9 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 		}
 	}
 	var skipped []Skipped
+	if res.Cache != "" {
+		skipped = append(skipped, Skipped{"sumdb-cache", res.Cache})
+	}
 	if len(res.Private) > 0 {
 		slices.Sort(res.Private)
 		skipped = append(skipped, Skipped{"sumdb", fmt.Sprintf("%d module(s) not looked up: GONOSUMDB/GOPRIVATE covers them: %s", len(res.Private), listSome(res.Private, 5))})

@@ -355,7 +355,19 @@ func (f *Fetcher) client() *http.Client {
 	if f.Client != nil {
 		return f.Client
 	}
-	d := f.timeout()
+	return DefaultClient(f.timeout())
+}
+
+// DefaultClient is the HTTP client of a Fetcher without one, for requests
+// that take at most timeout: the environment's proxy, no redirect from
+// https to another scheme (as cmd/go), and a connection pool for many
+// requests at once to one host. Clients with the same timeout are shared;
+// 0 means a Fetcher's default.
+func DefaultClient(timeout time.Duration) *http.Client {
+	d := timeout
+	if d <= 0 {
+		d = defaultTimeout
+	}
 	if c, ok := defaultClients.Load(d); ok {
 		return c.(*http.Client)
 	}
@@ -364,6 +376,9 @@ func (f *Fetcher) client() *http.Client {
 		t = dt.Clone() // also its dial timeouts and connection pool limits
 	}
 	t.TLSHandshakeTimeout = 10 * time.Second
+	// The audit runs up to 96 requests at once to one proxy; over HTTP/1.1
+	// each needs a connection, and the default keeps only 2 idle ones.
+	t.MaxIdleConnsPerHost = 128
 	t.ResponseHeaderTimeout = d + d/2 // a backstop: the request's own timer fires first
 	c, _ := defaultClients.LoadOrStore(d, &http.Client{Transport: t, CheckRedirect: checkRedirect})
 	return c.(*http.Client)
