@@ -52,13 +52,12 @@ import (
 // vendList is vendor/modules.txt as cmd/go's readVendorList reads it, with
 // the line of every fact, and the lines the go command ignores.
 type vendList struct {
-	workspace bool                         // "## workspace" before the first module (go work vendor)
-	list      []module.Version             // vendorList: modules that provide packages, in order of appearance
-	version   map[string]string            // vendorVersion: module path → selected version
-	meta      map[module.Version]*vendMeta // vendorMeta
-	replaced  []vendReplaced               // vendorReplaced, with each line's own replacement
-	pkgs      []vendPkg                    // package lines, in order
-	problems  []vendProblem                // lines the go command ignores or go mod vendor never writes
+	list     []module.Version             // vendorList: modules that provide packages, in order of appearance
+	version  map[string]string            // vendorVersion: module path → selected version
+	meta     map[module.Version]*vendMeta // vendorMeta
+	replaced []vendReplaced               // vendorReplaced, with each line's own replacement
+	pkgs     []vendPkg                    // package lines, in order
+	problems []vendProblem                // lines the go command ignores or go mod vendor never writes
 }
 
 // vendMeta is the go command's vendorMetadata of one module version, with lines.
@@ -165,8 +164,7 @@ func parseVendList(data []byte) *vendList {
 		if mod.Path == "" {
 			switch t := strings.TrimSpace(line); {
 			case t == "" || badHeader:
-			case t == "## workspace" && !seenModule:
-				vl.workspace = true
+			case t == "## workspace" && !seenModule: // go work vendor's first line
 			default:
 				vl.problem(n, "line %q is not below a module line: the go command ignores it", t)
 			}
@@ -304,9 +302,8 @@ func CheckVendorConsistency(rel string, mf *modfile.File, modulesTxt []byte) []F
 // VendorIsForWorkspace reports whether modules.txt was written by go work
 // vendor, as cmd/go's modulesTextIsForWorkspace decides it: its first line
 // (within the first 512 bytes) is a "## " annotation list with the entry
-// "workspace". The go command uses a vendor directory only in the mode it
-// was written for: a workspace's when modules.txt is for a workspace, a
-// module's when it is not.
+// "workspace". The go command uses a vendor directory by default only in
+// the mode it was written for, and with -mod=vendor in either.
 func VendorIsForWorkspace(modulesTxt []byte) bool {
 	line, _, _ := strings.Cut(string(modulesTxt[:min(len(modulesTxt), 512)]), "\n")
 	annotations, ok := strings.CutPrefix(line, "## ")
@@ -321,8 +318,9 @@ func VendorIsForWorkspace(modulesTxt []byte) bool {
 	return false
 }
 
-// A WorkModule is a module of a go.work workspace: its directory as the use
-// directive names it (relative to go.work's) and its parsed go.mod.
+// A WorkModule is a module of a go.work workspace: its directory relative to
+// go.work's (as a relative use directive names it; make an absolute one
+// relative first) and its parsed go.mod.
 type WorkModule struct {
 	Dir  string
 	File *modfile.File
@@ -341,9 +339,11 @@ type WorkModule struct {
 // audited directory; findings name go.work, the modules' go.mod files and
 // vendor/modules.txt relative to it.
 //
-// The go command uses the workspace's vendor directory only when go.work's
-// go line is 1.14 or later and modules.txt starts "## workspace"; call it
-// only then.
+// The go command uses the workspace's vendor directory by default when
+// go.work's go line is 1.14 or later and modules.txt starts "## workspace",
+// and with -mod=vendor whatever they say: check it whenever it exists. It
+// gives no finding when a module's go.mod did not parse (nil File): the go
+// command cannot load the workspace then.
 func CheckWorkVendorConsistency(rel string, wf *modfile.WorkFile, mods []WorkModule, modulesTxt []byte) []Finding {
 	if wf == nil {
 		return nil
@@ -356,7 +356,7 @@ func CheckWorkVendorConsistency(rel string, wf *modfile.WorkFile, mods []WorkMod
 	}
 	for _, m := range mods {
 		if m.File == nil || m.File.Module == nil {
-			continue
+			return nil // the go command cannot load the workspace either
 		}
 		dir := path.Clean(filepath.ToSlash(m.Dir))
 		v.mods = append(v.mods, vendMainMod{name: path.Join(rel, dir, "go.mod"), dir: dir, mf: m.File})
@@ -400,7 +400,8 @@ type vendRepl struct {
 }
 
 // replacement is modload.replacementFrom with canonicalizeReplacePath: the
-// replacement of m in effect, or the zero vendRepl.
+// replacement of m in effect, or the zero vendRepl: go.work's, else the
+// last module's.
 func (v *vendMains) replacement(m module.Version) vendRepl {
 	if m.Version == "" {
 		for _, mm := range v.mods {
@@ -426,22 +427,34 @@ func (v *vendMains) replacement(m module.Version) vendRepl {
 			return vendRepl{r.New, v.workName, lineOf(r.Syntax)}
 		}
 	}
+	// Every module's replacement, the last one winning, as in
+	// replacementFrom (which keeps the earlier one, and fails, only when a
+	// later module replaces the exact version otherwise).
+	var found vendRepl
+	var foundRaw module.Version // replacementFrom compares them as written
 	for _, mm := range v.mods {
 		r := find(mm.mf.Replace)
 		if r == nil {
 			continue
 		}
+		if found.file != "" && r.Old.Version != "" && foundRaw != r.New {
+			break
+		}
+		foundRaw = r.New
 		n := r.New
 		if v.work != nil && n.Version == "" && !filepath.IsAbs(n.Path) {
-			// Relative to go.work's directory, as modload.ToDirectoryPath writes it.
-			n.Path = path.Join(mm.dir, filepath.ToSlash(n.Path))
-			if !modfile.IsDirectoryPath(n.Path) {
-				n.Path = "./" + n.Path
+			// Relative to go.work's directory, as canonicalizeReplacePath
+			// and modload.ToDirectoryPath write it.
+			rel := filepath.Join(filepath.FromSlash(mm.dir), n.Path)
+			if modfile.IsDirectoryPath(rel) {
+				n.Path = rel
+			} else {
+				n.Path = "./" + filepath.ToSlash(filepath.Clean(rel))
 			}
 		}
-		return vendRepl{n, mm.name, lineOf(r.Syntax)}
+		found = vendRepl{n, mm.name, lineOf(r.Syntax)}
 	}
-	return vendRepl{}
+	return found
 }
 
 // checkVendorConsistency is cmd/go's checkVendorConsistency over v.
@@ -683,22 +696,39 @@ type VendorSkip struct {
 // would write that is absent "missing", one with other bytes (or not a
 // regular file) "modified". Files of a skipped module are not judged.
 // vendor/modules.txt itself is not compared. The main module's go version is
-// read from dir/go.mod (dir/go.work when modules.txt starts "## workspace").
+// read from dir/go.mod (CheckWorkVendorFiles takes go.work's).
 // File names in findings are slash paths relative to the audited directory
 // (rel joined with vendor/...). The error is for an unreadable vendor
 // directory or go.mod; a missing vendor directory counts as empty.
 func CheckVendorFiles(dir, rel string, modulesTxt []byte, zipFor func(module.Version) (string, error)) ([]Finding, []VendorSkip, error) {
-	rel = filepath.ToSlash(rel)
-	vl := parseVendList(modulesTxt)
-	goVersion, err := vendMainGoVersion(dir, vl.workspace)
+	goVersion, err := vendModGoVersion(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	return checkVendorFiles(dir, rel, goVersion, "go mod vendor", modulesTxt, zipFor)
+}
+
+// CheckWorkVendorFiles is CheckVendorFiles for the vendor directory of a
+// workspace (dir is go.work's directory): go work vendor copies the same
+// files, with the go version of go.work (wf) as the main modules' go
+// version (1.18 without a go line).
+func CheckWorkVendorFiles(dir, rel string, wf *modfile.WorkFile, modulesTxt []byte, zipFor func(module.Version) (string, error)) ([]Finding, []VendorSkip, error) {
+	goVersion := "1.18"
+	if wf != nil && wf.Go != nil {
+		goVersion = wf.Go.Version
+	}
+	return checkVendorFiles(dir, rel, goVersion, "go work vendor", modulesTxt, zipFor)
+}
+
+func checkVendorFiles(dir, rel, goVersion, tool string, modulesTxt []byte, zipFor func(module.Version) (string, error)) ([]Finding, []VendorSkip, error) {
+	rel = filepath.ToSlash(rel)
+	vl := parseVendList(modulesTxt)
 	c := &vendCollector{
 		dir:       dir,
 		txtName:   path.Join(rel, "vendor/modules.txt"),
 		vendName:  path.Join(rel, "vendor"),
 		goVersion: goVersion,
+		toolName:  tool,
 		vl:        vl,
 		zipFor:    zipFor,
 		sources:   make(map[module.Version]*vendSource),
@@ -739,24 +769,9 @@ func CheckVendorFiles(dir, rel string, modulesTxt []byte, zipFor func(module.Ver
 	return c.findings, c.skips, nil
 }
 
-// vendMainGoVersion is MainModules.GoVersion: go.mod's go line (1.16 without
-// one), or go.work's (1.18 without one) for a workspace vendor directory.
-func vendMainGoVersion(dir string, workspace bool) (string, error) {
-	if workspace {
-		name := filepath.Join(dir, "go.work")
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return "", err
-		}
-		wf, err := modfile.ParseWork(name, data, nil)
-		if err != nil {
-			return "", err
-		}
-		if wf.Go == nil {
-			return "1.18", nil
-		}
-		return wf.Go.Version, nil
-	}
+// vendModGoVersion is MainModules.GoVersion for a single main module:
+// go.mod's go line (1.16 without one).
+func vendModGoVersion(dir string) (string, error) {
 	name := filepath.Join(dir, "go.mod")
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -790,6 +805,7 @@ type vendWant struct {
 type vendCollector struct {
 	dir, txtName, vendName string
 	goVersion              string
+	toolName               string // go mod vendor, go work vendor
 	vl                     *vendList
 	zipFor                 func(module.Version) (string, error)
 	sources                map[module.Version]*vendSource
@@ -800,12 +816,7 @@ type vendCollector struct {
 }
 
 // tool is the command that writes the vendor directory.
-func (c *vendCollector) tool() string {
-	if c.vl.workspace {
-		return "go work vendor"
-	}
-	return "go mod vendor"
-}
+func (c *vendCollector) tool() string { return c.toolName }
 
 func (c *vendCollector) close() {
 	for _, s := range c.sources {

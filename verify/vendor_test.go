@@ -298,6 +298,10 @@ func vtMatch(t *testing.T, what, dir, rule string, findings []Finding, want []st
 		}
 		got = append(got, loc+" "+f.Message)
 	}
+	remedy := "go mod vendor"
+	if strings.Contains(what, "Work") {
+		remedy = "go work vendor"
+	}
 	ok := len(findings) == len(want)
 	for i := 0; ok && i < len(want); i++ {
 		start := 0
@@ -308,8 +312,7 @@ func vtMatch(t *testing.T, what, dir, rule string, findings []Finding, want []st
 		loc, sub := want[i][:k], want[i][k+1:]
 		f := findings[i]
 		ok = strings.HasPrefix(got[i], vtLine(t, dir, loc)+" ") && strings.Contains(f.Message, sub) &&
-			f.Rule == rule && f.Severity == SeverityError &&
-			(strings.Contains(f.Message, "go mod vendor") || strings.Contains(f.Message, "go work vendor"))
+			f.Rule == rule && f.Severity == SeverityError && strings.Contains(f.Message, remedy)
 	}
 	if !ok {
 		t.Errorf("%s findings:\n\t%s\nwant:\n\t%s", what, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

@@ -118,9 +118,9 @@ func vtWorkChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, s
 		t.Fatal(err)
 	}
 	incons = CheckWorkVendorConsistency(".", wf, mods, txt)
-	files, skips, err = CheckVendorFiles(dir, ".", txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
+	files, skips, err = CheckWorkVendorFiles(dir, ".", wf, txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
 	if err != nil {
-		t.Fatalf("CheckVendorFiles: %v", err)
+		t.Fatalf("CheckWorkVendorFiles: %v", err)
 	}
 	return incons, files, skips
 }
@@ -197,6 +197,23 @@ func TestWorkVendor(t *testing.T) {
 			goErr: "example.com/vendlocal: is replaced by ../local2 in app/go.mod, but marked as replaced by ./local in vendor/modules.txt",
 		},
 		{
+			// The last module's replacement wins (replacementFrom): app
+			// replaces the exact version, tool (after it in go.work)
+			// every version, and go work vendor records tool's.
+			name: "replacements in two modules, the last one wins",
+			mutate: func(t *testing.T, dir string) {
+				if err := os.CopyFS(filepath.Join(dir, "local2"), os.DirFS(filepath.Join(dir, "local"))); err != nil {
+					t.Fatal(err)
+				}
+				vtEdit(t, filepath.Join(dir, "app", "go.mod"), "replace example.com/vendlocal => ../local", "replace example.com/vendlocal v0.0.0 => ../local")
+				vtEdit(t, filepath.Join(dir, "tool", "go.mod"), "require example.com/vendorig v1.0.0\n", "require example.com/vendorig v1.0.0\n\nreplace example.com/vendlocal => ../local2\n")
+				if out, err := g.runWork(dir, false, "work", "vendor"); err != nil {
+					t.Fatalf("go work vendor: %v\n%s", err, out)
+				}
+				vtEdit(t, filepath.Join(dir, "vendor", "modules.txt"), "# example.com/vendlocal v0.0.0 => ./local2\n", "# example.com/vendlocal v0.0.0 => ./local2\n")
+			},
+		},
+		{
 			name:   "vendored file changed",
 			mutate: edit("vendor/example.com/vendlib/lib.go", "package vendlib", "package vendlib // changed"),
 			files:  []string{"vendor/example.com/vendlib/lib.go modified"},
@@ -219,7 +236,7 @@ func TestWorkVendor(t *testing.T) {
 			incons, files, skips := vtWorkChecks(t, g, dir)
 			vtMatch(t, "CheckWorkVendorConsistency", dir, RuleVendorInconsistent, incons, tc.want)
 			if len(tc.want) == 0 {
-				vtMatch(t, "CheckVendorFiles", dir, RuleVendorTampered, files, tc.files)
+				vtMatch(t, "CheckWorkVendorFiles", dir, RuleVendorTampered, files, tc.files)
 				if len(skips) > 0 {
 					t.Errorf("skipped %v", skips)
 				}

@@ -170,12 +170,16 @@ whose zip could not be verified is listed under "skipped".
 A workspace's vendor/ ("go work vendor" writes it next to go.work, its
 modules.txt starting "## workspace") is checked the same way against go.work
 and the go.mod of every workspace module, as the go command checks it in
-workspace mode: go.work's replacements win over the modules', and a module's
-directory replacement counts relative to go.work's directory. Each workspace
-module's own vendor/ is checked too (the go command uses it when the module
-is built on its own, GOWORK=off). A vendor/ the go command would not use,
-because its modules.txt was written for the other mode (or go.work's go line
-is before 1.14), is listed under "skipped", not checked.
+workspace mode: go.work's replacements win over the modules', the last
+module's over earlier ones, and a module's directory replacement counts
+relative to go.work's directory. Each workspace module's own vendor/ is
+checked too, as a module's (the go command uses it when the module is built
+on its own, GOWORK=off). A vendor/ is checked in the mode of where it is,
+whatever its modules.txt says: the "## workspace" line only sets the go
+command's default, and -mod=vendor builds from it in either mode. Only the
+vendor/ at go.work's directory when a module lives there too (use .) goes by
+its modules.txt: the workspace's if go work vendor wrote it, else the
+module's.
 
 # Checksum database
 

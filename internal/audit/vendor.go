@@ -3,7 +3,6 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"go/version"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,13 +14,17 @@ import (
 	"github.com/modseal/modseal/verify"
 )
 
-// checkVendors checks every vendor/ directory the go command can use: a
-// workspace's, next to go.work, and each module's (used when the module is
-// built on its own). vendor/modules.txt is checked against go.mod, or
-// against go.work and every workspace module's go.mod
+// checkVendors checks every vendor/ directory the go command can build
+// from: a workspace's, next to go.work, and each module's (used when the
+// module is built on its own). vendor/modules.txt is checked against
+// go.mod, or against go.work and every workspace module's go.mod
 // (vendor-inconsistent), and every vendored file against the module zip
-// whose hash matched go.sum (vendor-tampered). A vendor directory the go
-// command would not use (written for the other mode) is listed as skipped.
+// whose hash matched go.sum (vendor-tampered). A vendor/ is checked in the
+// mode of where it is, whatever its modules.txt says: the "## workspace"
+// line only sets the go command's default, and -mod=vendor builds from it
+// in either mode. Only a vendor/ at go.work's directory that is also a
+// module's goes by its modules.txt: written by go work vendor, it is the
+// workspace's; else the module's.
 func checkVendors(dir string, work *workspace, mods []moduleFiles, zips map[module.Version]string) ([]verify.Finding, []Skipped, error) {
 	var findings []verify.Finding
 	var skipped []Skipped
@@ -39,9 +42,7 @@ func checkVendors(dir string, work *workspace, mods []moduleFiles, zips map[modu
 		}
 		return data, err
 	}
-	check := func(rel string, data []byte, consistency []verify.Finding) error {
-		findings = append(findings, consistency...)
-		fs, skips, err := verify.CheckVendorFiles(filepath.Join(dir, filepath.FromSlash(rel)), rel, data, zipFor)
+	files := func(fs []verify.Finding, skips []verify.VendorSkip, err error) error {
 		if err != nil {
 			return err
 		}
@@ -56,53 +57,51 @@ func checkVendors(dir string, work *workspace, mods []moduleFiles, zips map[modu
 		}
 		return nil
 	}
-	unused := func(rel, why string) {
-		skipped = append(skipped, Skipped{"vendor", joinRel(rel, "vendor") + ": not checked: the go command does not use it: " + why})
+	moduleAt := func(rel string) bool {
+		return slices.ContainsFunc(mods, func(m moduleFiles) bool { return m.rel == rel })
 	}
 
 	if work != nil {
 		data, err := read(work.rel)
-		switch {
-		case err != nil:
+		if err != nil {
 			return nil, nil, err
-		case data == nil:
-		case !verify.VendorIsForWorkspace(data):
-			// A module's vendor/, if a module lives there: checked below.
-			if !slices.ContainsFunc(mods, func(m moduleFiles) bool { return m.rel == work.rel }) {
-				unused(work.rel, "its modules.txt was not written by go work vendor (no \"## workspace\" line)")
-			}
-		case work.wf.Go == nil || version.Compare("go"+work.wf.Go.Version, "go1.14") < 0:
-			unused(work.rel, "go.work's go line is missing or before 1.14")
-		case work.name != "go.work":
-			unused(work.rel, "the workspace file is "+work.name+", and modseal reads the go version of vendored files from go.work")
-		default:
+		}
+		if data != nil && (verify.VendorIsForWorkspace(data) || !moduleAt(work.rel)) {
 			var wms []verify.WorkModule
+			var broken []string
 			for _, m := range mods {
 				wms = append(wms, verify.WorkModule{Dir: m.use, File: m.mf})
+				if m.mf == nil || m.mf.Module == nil {
+					broken = append(broken, joinRel(m.rel, "go.mod"))
+				}
 			}
-			if err := check(work.rel, data, verify.CheckWorkVendorConsistency(work.rel, work.wf, wms, data)); err != nil {
+			if len(broken) > 0 {
+				skipped = append(skipped, Skipped{"vendor", joinRel(work.rel, "vendor/modules.txt") + " not checked against the workspace: " + strings.Join(broken, ", ") + " does not parse"})
+			} else {
+				findings = append(findings, verify.CheckWorkVendorConsistency(work.rel, work.wf, wms, data)...)
+			}
+			vdir := filepath.Join(dir, filepath.FromSlash(work.rel))
+			if err := files(verify.CheckWorkVendorFiles(vdir, work.rel, work.wf, data, zipFor)); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	for _, m := range mods {
 		data, err := read(m.rel)
-		switch {
-		case err != nil:
+		if err != nil {
 			return nil, nil, err
-		case data == nil:
-		case verify.VendorIsForWorkspace(data):
-			if work == nil || m.rel != work.rel { // a workspace's vendor/ is checked above
-				unused(m.rel, "its modules.txt was written by go work vendor, for a workspace")
-			}
-		default:
-			var consistency []verify.Finding
-			if m.mf != nil {
-				consistency = verify.CheckVendorConsistency(m.rel, m.mf, data)
-			}
-			if err := check(m.rel, data, consistency); err != nil {
-				return nil, nil, err
-			}
+		}
+		if data == nil || work != nil && m.rel == work.rel && verify.VendorIsForWorkspace(data) {
+			continue // none, or the workspace's (above)
+		}
+		if m.mf == nil {
+			skipped = append(skipped, Skipped{"vendor", joinRel(m.rel, "vendor") + " not checked: " + joinRel(m.rel, "go.mod") + " does not parse"})
+			continue
+		}
+		findings = append(findings, verify.CheckVendorConsistency(m.rel, m.mf, data)...)
+		vdir := filepath.Join(dir, filepath.FromSlash(m.rel))
+		if err := files(verify.CheckVendorFiles(vdir, m.rel, data, zipFor)); err != nil {
+			return nil, nil, err
 		}
 	}
 	return findings, skipped, nil
