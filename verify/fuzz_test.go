@@ -3,11 +3,15 @@ package verify
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
 
@@ -471,6 +475,122 @@ func FuzzCheckPseudoVersion(f *testing.F) {
 		// abbreviation the go command writes.
 		if rev, err := module.PseudoVersionRev(v); err != nil || len(rev) != 12 || strings.Trim(rev, "0123456789abcdef") != "" {
 			t.Errorf("CheckPseudoVersion(%q) = nil, but its revision is %q (%v)", v, rev, err)
+		}
+	})
+}
+
+var fzVendorSeeds = []string{
+	"",
+	"# a.com/a v1.0.0\n## explicit; go 1.16\na.com/a\na.com/a/sub\n",
+	"## workspace\n# a.com/a v1.0.0\n## explicit; go 1.21\na.com/a\n",
+	"# a.com/a v1.0.0 => ./local\n## explicit\na.com/a\n# a.com/a => ./local\n",
+	"# a.com/a v1.0.0 => b.com/b v1.1.0\n## explicit; go 1.16\na.com/a\n",
+	"# a.com/a\r\n## explicit\r\na.com/a\r\n",
+	"## explicit\n# a.com/a v1.0.0\nb.com/b\na.com/a\na.com/a\n",
+	"# a.com/a v1.0.0 extra\n# c.com/c latest\n## go 1.x\n# a.com/a v1.0.0 => \n",
+	"# a.com/a v1.0.0\n## explicit; go 1.16; workspace\n../a.com/a\n/abs\nC:\\x\n",
+	"# a.com/a v1.0.0\n## explicit\na.com/a/../../x\na.com/a/./y\na.com/a/vendor/z\n",
+	"\x00\xff# \n##\n#",
+}
+
+const fzVendorGoMod = `module example.com/m
+
+go 1.21
+
+require (
+	a.com/a v1.0.0
+	b.com/b v1.1.0 // indirect
+)
+
+replace a.com/a => ./local
+
+replace b.com/b v1.1.0 => c.com/c v1.0.0
+`
+
+const fzVendorGoWork = `go 1.22
+
+use (
+	./m
+	./n
+)
+
+replace a.com/a v1.0.0 => ../elsewhere
+`
+
+// FuzzVendorModulesTxt: vendor/modules.txt is untrusted input to the
+// consistency checks (module and workspace mode) and to the file check.
+// None may panic; findings must be sane and name the files they are about.
+func FuzzVendorModulesTxt(f *testing.F) {
+	for _, s := range fzVendorSeeds {
+		f.Add([]byte(s))
+	}
+	mf, err := modfile.Parse("m/go.mod", []byte(fzVendorGoMod), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	nf, err := modfile.Parse("n/go.mod", []byte("module example.com/n\n\ngo 1.22\n\nrequire a.com/a v1.0.0\n\nreplace a.com/a => ../x\n"), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	wf, err := modfile.ParseWork("go.work", []byte(fzVendorGoWork), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	// A module with an empty vendor/ and a local replacement directory:
+	// the file check reads them, and every zip is unavailable.
+	dir := f.TempDir()
+	for name, data := range map[string]string{
+		"go.mod":         fzVendorGoMod,
+		"local/go.mod":   "module a.com/a\n",
+		"local/a.go":     "package a\n",
+		"vendor/.keep":   "",
+		"local/LICENSE":  "license\n",
+		"local/sub/s.go": "package sub\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o777); err != nil {
+			f.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o666); err != nil {
+			f.Fatal(err)
+		}
+	}
+	noZip := func(module.Version) (string, error) { return "", errors.New("no zip in the fuzz test") }
+	f.Fuzz(func(t *testing.T, data []byte) {
+		orig := bytes.Clone(data)
+		lines := fzLineCount(data) + 1
+		for _, fd := range CheckVendorConsistency("m", mf, data) {
+			switch fd.File {
+			case "m/vendor/modules.txt":
+				fzCheckFinding(t, fd, fd.File, lines)
+			case "m/go.mod":
+				fzCheckFinding(t, fd, fd.File, fzLineCount([]byte(fzVendorGoMod))+1)
+			default:
+				t.Errorf("module finding about %q: %+v", fd.File, fd)
+			}
+		}
+		mods := []WorkModule{{Dir: "m", File: mf}, {Dir: "n", File: nf}}
+		for _, fd := range CheckWorkVendorConsistency(".", wf, mods, data) {
+			switch fd.File {
+			case "vendor/modules.txt":
+				fzCheckFinding(t, fd, fd.File, lines)
+			case "m/go.mod", "n/go.mod", "go.work":
+				fzCheckFinding(t, fd, fd.File, 20)
+			default:
+				t.Errorf("workspace finding about %q: %+v", fd.File, fd)
+			}
+		}
+		VendorIsForWorkspace(data)
+		files, _, err := CheckVendorFiles(dir, ".", data, noZip)
+		if err != nil {
+			t.Fatalf("CheckVendorFiles: %v", err)
+		}
+		for _, fd := range files {
+			if fd.Rule != RuleVendorTampered || !strings.HasPrefix(fd.File, "vendor/") {
+				t.Errorf("file finding %+v", fd)
+			}
+		}
+		if !bytes.Equal(data, orig) {
+			t.Fatalf("the checks modified their input")
 		}
 	})
 }
