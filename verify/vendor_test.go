@@ -228,23 +228,33 @@ func vtEdit(t *testing.T, name, old, new string) {
 	}
 }
 
+// vtRead returns the contents of dir/name (a slash path).
+func vtRead(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// vtParseMod parses dir/name, a go.mod file.
+func vtParseMod(t *testing.T, dir, name string) *modfile.File {
+	t.Helper()
+	mf, err := modfile.Parse(name, vtRead(t, dir, name), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mf
+}
+
 // vtChecks runs both checks on the module in dir.
 func vtChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []VendorSkip) {
 	t.Helper()
-	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mf, err := modfile.Parse("go.mod", gomod, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txt, err := os.ReadFile(filepath.Join(dir, "vendor", "modules.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mf := vtParseMod(t, dir, "go.mod")
+	txt := vtRead(t, dir, "vendor/modules.txt")
 	incons = CheckVendorConsistency(".", mf, txt)
-	files, skips, err = CheckVendorFiles(dir, ".", txt, g.zipFor(t, dir))
+	files, skips, err := CheckVendorFiles(dir, ".", txt, g.zipFor(t, dir))
 	if err != nil {
 		t.Fatalf("CheckVendorFiles: %v", err)
 	}

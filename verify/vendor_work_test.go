@@ -2,6 +2,7 @@ package verify
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,30 +94,15 @@ func vtWorkVendor(t *testing.T, g *vtGo, dir string) {
 // vtWorkChecks runs both checks on the workspace in dir.
 func vtWorkChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []VendorSkip) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "go.work"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf, err := modfile.ParseWork("go.work", data, nil)
+	wf, err := modfile.ParseWork("go.work", vtRead(t, dir, "go.work"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mods []WorkModule
 	for _, u := range wf.Use {
-		data, err := os.ReadFile(filepath.Join(dir, u.Path, "go.mod"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf, err := modfile.Parse(u.Path+"/go.mod", data, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mods = append(mods, WorkModule{Dir: u.Path, File: mf})
+		mods = append(mods, WorkModule{Dir: u.Path, File: vtParseMod(t, dir, path.Join(u.Path, "go.mod"))})
 	}
-	txt, err := os.ReadFile(filepath.Join(dir, "vendor", "modules.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	txt := vtRead(t, dir, "vendor/modules.txt")
 	incons = CheckWorkVendorConsistency(".", wf, mods, txt)
 	files, skips, err = CheckWorkVendorFiles(dir, ".", wf, txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
 	if err != nil {
