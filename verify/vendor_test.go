@@ -228,6 +228,26 @@ func vtEdit(t *testing.T, name, old, new string) {
 	}
 }
 
+// vtEditIn returns a mutation of a test directory: vtEdit of file (a slash
+// path) in it.
+func vtEditIn(file, old, new string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) { vtEdit(t, filepath.Join(dir, filepath.FromSlash(file)), old, new) }
+}
+
+// vtGoAgrees checks what the go command (cmd, for messages) said: success
+// when goErr is "", else an "inconsistent vendoring" error mentioning goErr.
+func vtGoAgrees(t *testing.T, cmd, out string, err error, goErr string) {
+	t.Helper()
+	switch {
+	case goErr == "" && err != nil:
+		t.Errorf("%s failed, want success: %v\n%s", cmd, err, out)
+	case goErr != "" && err == nil:
+		t.Errorf("%s succeeded, want inconsistent vendoring: %s", cmd, goErr)
+	case goErr != "" && (!strings.Contains(out, "inconsistent vendoring") || !strings.Contains(out, goErr)):
+		t.Errorf("%s:\n%s\nwant inconsistent vendoring and %q", cmd, out, goErr)
+	}
+}
+
 // vtRead returns the contents of dir/name (a slash path).
 func vtRead(t *testing.T, dir, name string) []byte {
 	t.Helper()
@@ -515,9 +535,7 @@ func TestVendorInconsistent(t *testing.T) {
 	clean := t.TempDir()
 	vtVendor(t, g, clean, "1.23")
 	const txt = "vendor/modules.txt"
-	edit := func(file, old, new string) func(*testing.T, string) {
-		return func(t *testing.T, dir string) { vtEdit(t, filepath.Join(dir, filepath.FromSlash(file)), old, new) }
-	}
+	edit := vtEditIn
 	for _, tc := range []struct {
 		name   string
 		mutate func(t *testing.T, dir string)
@@ -659,14 +677,7 @@ func TestVendorInconsistent(t *testing.T) {
 				}
 			}
 			out, err := g.run(dir, true, "list", "-mod=vendor", "./...")
-			switch {
-			case tc.goErr == "" && err != nil:
-				t.Errorf("go list -mod=vendor failed, want success: %v\n%s", err, out)
-			case tc.goErr != "" && err == nil:
-				t.Errorf("go list -mod=vendor succeeded, want inconsistent vendoring: %s", tc.goErr)
-			case tc.goErr != "" && (!strings.Contains(out, "inconsistent vendoring") || !strings.Contains(out, tc.goErr)):
-				t.Errorf("go list -mod=vendor:\n%s\nwant inconsistent vendoring and %q", out, tc.goErr)
-			}
+			vtGoAgrees(t, "go list -mod=vendor", out, err, tc.goErr)
 		})
 	}
 }

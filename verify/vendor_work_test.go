@@ -121,9 +121,7 @@ func TestWorkVendor(t *testing.T) {
 	clean := t.TempDir()
 	vtWorkVendor(t, g, clean)
 	const txt = "vendor/modules.txt"
-	edit := func(file, old, new string) func(*testing.T, string) {
-		return func(t *testing.T, dir string) { vtEdit(t, filepath.Join(dir, filepath.FromSlash(file)), old, new) }
-	}
+	edit := vtEditIn
 	for _, tc := range []struct {
 		name   string
 		mutate func(t *testing.T, dir string)
@@ -228,14 +226,7 @@ func TestWorkVendor(t *testing.T) {
 				}
 			}
 			out, err := g.runWork(dir, true, "list", "all")
-			switch {
-			case tc.goErr == "" && err != nil:
-				t.Errorf("go list all failed, want success: %v\n%s", err, out)
-			case tc.goErr != "" && err == nil:
-				t.Errorf("go list all succeeded, want inconsistent vendoring: %s", tc.goErr)
-			case tc.goErr != "" && (!strings.Contains(out, "inconsistent vendoring") || !strings.Contains(out, tc.goErr)):
-				t.Errorf("go list all:\n%s\nwant inconsistent vendoring and %q", out, tc.goErr)
-			}
+			vtGoAgrees(t, "go list all", out, err, tc.goErr)
 		})
 	}
 }
