@@ -22,6 +22,7 @@ const (
 	RuleIncompatibleWithGoMod = "incompatible-with-gomod"
 	RuleNoncanonicalVersion   = "noncanonical-version"
 	RulePseudoVersion         = "pseudo-version"
+	RuleOriginMismatch        = "origin-mismatch"
 	RuleRetracted             = "retracted"
 	RuleDeprecated            = "deprecated"
 	RuleReplaceLocal          = "replace-local"
@@ -64,7 +65,8 @@ var Rules = []Rule{
 	{RuleMajorVersionSuffix, SeverityError, "version major does not match the path's /vN (or gopkg.in .vN) suffix, and is not a valid +incompatible"},
 	{RuleIncompatibleWithGoMod, SeverityError, "a +incompatible version of a module that has a go.mod at that version"},
 	{RuleNoncanonicalVersion, SeverityError, "a version that is not canonical semver (v1.2, v1.2.3+meta, missing v)"},
-	{RulePseudoVersion, SeverityError, "malformed pseudo-version, or its timestamp/revision disagrees with the origin"},
+	{RulePseudoVersion, SeverityError, "malformed pseudo-version, or one the go command refuses against version control (timestamp, revision)"},
+	{RuleOriginMismatch, SeverityWarning, "a pseudo-version's timestamp or revision disagrees with the proxy's .info (unauthenticated metadata: confirm from version control)"},
 	{RuleRetracted, SeverityWarning, "the required version is retracted by the module's author"},
 	{RuleDeprecated, SeverityNote, "the module is deprecated by its author"},
 	{RuleReplaceLocal, SeverityWarning, "a replace to a filesystem path (not reproducible outside this checkout)"},

@@ -331,7 +331,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				var vfs []verify.Finding
 				var vskipped []Skipped
 				if !allSkipped(opts.Skip, checkVendor) {
-					if vfs, vskipped, err = checkVendors(dir, work, mods, zips); err != nil {
+					if vfs, vskipped, err = checkVendors(vendorInputs{dir: dir, work: work, mods: mods, zips: zips, sums: hin.sums}); err != nil {
 						mu.Lock()
 						opErr = err
 						mu.Unlock()

@@ -14,6 +14,24 @@ import (
 	"github.com/modseal/modseal/verify"
 )
 
+// vendorInputs is what the vendor check needs from the rest of the audit.
+// It runs offline and without the module graph: only selected depends on
+// the go command.
+type vendorInputs struct {
+	dir  string
+	work *workspace
+	mods []moduleFiles
+	// zips are the module zips whose hash matched go.sum (possibly none:
+	// offline, or not in any cache).
+	zips map[module.Version]string
+	// sums are the go.sum and go.work.sum files of the audit.
+	sums []*verify.SumFile
+	// selected maps each module path of the build list to its selected
+	// version (after the go command applied replacements, the module's
+	// own path as key); nil when the go command could not give it.
+	selected map[string]string
+}
+
 // checkVendors checks every vendor/ directory the go command can build
 // from: a workspace's, next to go.work, and each module's (used when the
 // module is built on its own). vendor/modules.txt is checked against
@@ -25,7 +43,8 @@ import (
 // in either mode. Only a vendor/ at go.work's directory that is also a
 // module's goes by its modules.txt: written by go work vendor, it is the
 // workspace's; else the module's.
-func checkVendors(dir string, work *workspace, mods []moduleFiles, zips map[module.Version]string) ([]verify.Finding, []Skipped, error) {
+func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
+	dir, work, mods, zips := in.dir, in.work, in.mods, in.zips
 	var findings []verify.Finding
 	var skipped []Skipped
 	zipFor := func(mv module.Version) (string, error) {
