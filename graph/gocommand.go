@@ -4,10 +4,17 @@
 // package never re-implements minimal version selection.
 //
 // Every go command runs read-only on the user's files: GOFLAGS gets
-// -mod=readonly (unless the user chose -mod=vendor), and GOMODCACHE is
-// modseal's own cache. The user's module cache is only read, as a file://
-// proxy in front of the user's GOPROXY, so the go command never writes
-// there: not even the lock files it creates for a module it looks up.
+// -mod=readonly (replacing any -mod the user set, -mod=vendor included: the
+// build list and the module graph cannot be computed from a vendor
+// directory, which modseal checks against the verified module zips
+// instead), GOMODCACHE is modseal's own cache, and so is GOPATH, where the
+// go command keeps its checksum database state (GOPATH/pkg/sumdb): modseal
+// reads the user's as an independent witness and never writes it. The
+// user's module cache is only read, as a file:// proxy in front of the
+// user's GOPROXY, so the go command never writes there: not even the lock
+// files it creates for a module it looks up. In a workspace, the go command
+// adds every go.sum line it misses to go.work.sum, -mod=readonly or not:
+// it runs on a copy of go.work and go.work.sum (see copyWork).
 package graph
 
 import (
@@ -89,10 +96,21 @@ func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	c := gocmd.Cmd{Go: g.GoBin, Env: g.commandEnv(env)}
+	environ := g.commandEnv(env)
+	wc, err := copyWork(env)
+	if err != nil {
+		return nil, err
+	}
+	defer wc.close()
+	return g.runEnv(ctx, dir, wc.env(environ), args...)
+}
+
+// runEnv runs the go command in dir with the complete environment environ.
+func (g *Go) runEnv(ctx context.Context, dir string, environ []string, args ...string) ([]byte, error) {
+	c := gocmd.Cmd{Go: g.GoBin, Env: environ}
 	out, err := c.Run(ctx, dir, args...)
 	if err != nil && g.Offline && lookupDisabled(err) {
-		return out, fmt.Errorf("%w: %v", ErrOffline, err)
+		return out, fmt.Errorf("%w: %w", ErrOffline, err)
 	}
 	return out, err
 }
@@ -101,6 +119,10 @@ func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error
 func (g *Go) commandEnv(env *Env) []string {
 	e := readOnlyEnv(g.Environ, env)
 	e = gocmd.Setenv(e, "GOMODCACHE", filepath.Join(g.CacheDir, "mod"))
+	// GOPATH is where the go command saves the checksum database's latest
+	// signed tree head (GOPATH/pkg/sumdb); GOMODCACHE is set above, GOBIN
+	// and GOPATH/src are not used in module mode.
+	e = gocmd.Setenv(e, "GOPATH", filepath.Join(g.CacheDir, "gopath"))
 	proxy := env.GOPROXY
 	if g.Offline {
 		proxy = "off"
@@ -109,13 +131,27 @@ func (g *Go) commandEnv(env *Env) []string {
 		e = gocmd.Setenv(e, "GOSUMDB", "off")
 	}
 	if dl := filepath.Join(env.GOMODCACHE, "cache", "download"); env.GOMODCACHE != "" && isDir(dl) {
-		u := url.URL{Scheme: "file", Path: filepath.ToSlash(dl)}
-		proxy = u.String() + "," + proxy
+		proxy = FileProxyURL(dl) + "," + proxy
 	}
 	e = gocmd.Setenv(e, "GOPROXY", proxy)
 	// Files the go command writes to a module cache are read-only by
 	// default; -modcacherw lets a user delete modseal's cache with rm -rf.
 	return gocmd.Setenv(e, "GOFLAGS", strings.TrimSpace(gocmd.Getenv(e, "GOFLAGS")+" -modcacherw"))
+}
+
+// FileProxyURL returns the file:// GOPROXY entry for the module proxy
+// layout in dir. The go command splits GOPROXY at "," and "|" before it
+// parses each URL, and decodes the path of a file:// URL, so those (and
+// every other byte not allowed in a URL path) are percent-encoded: a
+// directory named "a,b" is "file:///a%2Cb", not two proxies.
+func FileProxyURL(dir string) string {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:///C:/...
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	s := u.String()
+	return strings.NewReplacer(",", "%2C", "|", "%7C").Replace(s)
 }
 
 // lookupDisabled reports whether err is the go command refusing a download
@@ -126,24 +162,19 @@ func lookupDisabled(err error) bool {
 }
 
 // readOnlyEnv returns environ with GOFLAGS forcing -mod=readonly, keeping
-// every other flag the user set; -mod=vendor is kept, as it is read-only too.
+// every other flag the user set. -mod=mod would let the go command rewrite
+// go.mod and go.sum; -mod=vendor (read-only, and the usual CI setting of a
+// vendored project) makes "go list -m all" fail with "can't compute 'all'
+// using the vendor directory", and would make the build list depend on
+// vendor/modules.txt rather than on go.mod and go.sum.
 func readOnlyEnv(environ []string, env *Env) []string {
 	var flags []string
-	vendor := false
 	for _, f := range strings.Fields(env.GOFLAGS) {
-		switch {
-		case f == "-mod=vendor" || f == "--mod=vendor":
-			vendor = true
-			flags = append(flags, f)
-		case strings.HasPrefix(f, "-mod=") || strings.HasPrefix(f, "--mod="):
-			// -mod=mod would let the go command rewrite go.mod and go.sum.
-		default:
+		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
 			flags = append(flags, f)
 		}
 	}
-	if !vendor {
-		flags = append(flags, "-mod=readonly")
-	}
+	flags = append(flags, "-mod=readonly")
 	return gocmd.Setenv(environ, "GOFLAGS", strings.Join(flags, " "))
 }
 

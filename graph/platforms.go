@@ -95,6 +95,17 @@ func (g *Go) PlatformModules(ctx context.Context, patterns, platforms []string, 
 	if err != nil {
 		return nil, err
 	}
+	// In a workspace, go list would write go.work.sum: see copyWork.
+	env, err := g.Env(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wc, err := copyWork(env)
+	if err != nil {
+		return nil, err
+	}
+	defer wc.close()
+	base = wc.env(base)
 	if gocmd.Getenv(base, "CGO_ENABLED") == "" {
 		base = gocmd.Setenv(base, "CGO_ENABLED", "1")
 	}

@@ -540,7 +540,10 @@ func checkSnapshotModule(m *SnapshotModule) error {
 		}
 	}
 	if r := m.Replace; r != nil {
-		if !isWord(r.Path) || r.Version != "" && !isWord(r.Version) {
+		// A module replacement is path and version, words; a directory
+		// replacement is a path as go.mod spells it, which may have spaces
+		// (replace x => "./my dir").
+		if r.Version != "" && (!isWord(r.Path) || !isWord(r.Version)) || r.Version == "" && !isDirReplacement(r.Path) {
 			return fmt.Errorf("%s: replacement %q %q: not a module or directory", m.Path, r.Path, r.Version)
 		}
 		if r.Version == "" && (m.Sum != "" || m.GoModSum != "") {
@@ -556,6 +559,22 @@ func checkSnapshotModule(m *SnapshotModule) error {
 		}
 	}
 	return nil
+}
+
+// isDirReplacement reports whether s is the directory of a replace
+// directive, as go.mod spells it: a path that starts like one
+// (modfile.IsDirectoryPath: ./, ../, /, a drive letter), printable, spaces
+// allowed, and no line break or other control character.
+func isDirReplacement(s string) bool {
+	if !modfile.IsDirectoryPath(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || r == '\uFFFD' || r >= 0x80 && r <= 0x9f {
+			return false
+		}
+	}
+	return true
 }
 
 // isWord reports whether s is non-empty printable text without spaces.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,33 +29,90 @@ type SumEdit struct {
 // TidyDiff runs "go mod tidy -diff" in the module directory moddir and
 // returns the go.sum lines it would add or remove. sumLines is the number of
 // lines go.sum has now, for clamping insertion points. Changes tidy would
-// make to go.mod are not returned.
+// make to go.mod are not returned; Tidy returns both.
 func (g *Go) TidyDiff(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
+	t, err := g.Tidy(ctx, moddir, sumLines)
+	if err != nil {
+		return nil, err
+	}
+	return t.Sum, nil
+}
+
+// A TidyResult is what "go mod tidy" would change in one module.
+type TidyResult struct {
+	Sum []SumEdit // go.sum lines tidy would add or remove
+	// Mod are the go.mod lines tidy would add or remove (blank lines left
+	// out), numbered like Sum in the current go.mod. It is the raw diff: a
+	// require block tidy rewrites shows as its lines removed and added
+	// again. Both halves are fixed by the same command: go mod tidy.
+	Mod []SumEdit
+}
+
+// Tidy runs "go mod tidy -diff" in the module directory moddir and returns
+// the go.sum and go.mod lines it would change. sumLines is the number of
+// lines go.sum has now, for clamping insertion points.
+//
+// In a workspace, a module that imports another workspace module without
+// requiring it builds, but tidy (which ignores go.work) cannot resolve the
+// import: Tidy then returns a *SiblingError, a reason to skip, not a failure.
+func (g *Go) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyResult, error) {
 	out, err := g.Run(ctx, moddir, "mod", "tidy", "-diff")
 	if err != nil {
 		// tidy -diff exits 1 when there is a diff; that is an answer, not a failure.
 		var ge *gocmd.Error
 		if !errors.As(err, &ge) || ge.ExitCode != 1 || !bytes.HasPrefix(out, []byte("diff ")) {
-			return nil, err
+			return nil, g.siblingError(ctx, moddir, err)
 		}
 	}
-	return parseTidyDiff(out, sumLines)
+	modLines := 0
+	if data, err := os.ReadFile(filepath.Join(moddir, "go.mod")); err == nil {
+		modLines = countLines(data)
+	}
+	return parseTidy(out, sumLines, modLines)
+}
+
+// countLines returns the number of lines in data (a last line without a
+// newline counts).
+func countLines(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // parseTidyDiff reads the go.sum section of go mod tidy -diff's unified diff.
 func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
-	var edits []SumEdit
-	inSum := false
-	old := 0 // line number in the current go.sum of the next context or removed line
+	t, err := parseTidy(out, sumLines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return t.Sum, nil
+}
+
+// parseTidy reads the go.sum and go.mod sections of go mod tidy -diff's
+// unified diff.
+func parseTidy(out []byte, sumLines, modLines int) (*TidyResult, error) {
+	var sum, mod []SumEdit
+	var edits *[]SumEdit // the section being read; nil for another file
+	limit := 0
+	old := 0 // line number in the current file of the next context or removed line
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "diff "):
-			f := strings.Fields(line)
-			inSum = len(f) == 3 && filepath.Base(f[1]) == "go.sum"
-		case !inSum, strings.HasPrefix(line, "--- "), strings.HasPrefix(line, "+++ "):
+			edits = nil
+			if f := strings.Fields(line); len(f) == 3 {
+				switch filepath.Base(f[1]) {
+				case "go.sum":
+					edits, limit = &sum, sumLines
+				case "go.mod":
+					edits, limit = &mod, modLines
+				}
+			}
+		case edits == nil, strings.HasPrefix(line, "--- "), strings.HasPrefix(line, "+++ "):
 		case strings.HasPrefix(line, "@@ "):
 			start, count, err := parseHunkOld(line)
 			if err != nil {
@@ -67,13 +125,13 @@ func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
 		case strings.HasPrefix(line, "-"):
 			// A blank line is no entry: tidy drops it, the go command skips it.
 			if strings.TrimSpace(line[1:]) != "" {
-				edits = append(edits, SumEdit{Line: old, Text: line[1:]})
+				*edits = append(*edits, SumEdit{Line: old, Text: line[1:]})
 			}
 			old++
 		case strings.HasPrefix(line, "+"):
-			at := min(old, sumLines)
+			at := min(old, limit)
 			if strings.TrimSpace(line[1:]) != "" {
-				edits = append(edits, SumEdit{Add: true, Line: at, Text: line[1:]})
+				*edits = append(*edits, SumEdit{Add: true, Line: at, Text: line[1:]})
 			}
 		case strings.HasPrefix(line, " "):
 			old++
@@ -82,7 +140,7 @@ func parseTidyDiff(out []byte, sumLines int) ([]SumEdit, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	return cancelMoves(edits), nil
+	return &TidyResult{Sum: cancelMoves(sum), Mod: mod}, nil
 }
 
 // cancelMoves drops a removed line and an added line that hold the same
