@@ -61,12 +61,15 @@ func TestIntegrationRealSumDB(t *testing.T) {
 	}
 	t.Logf("%d go.sum lines verified against sum.golang.org through %s with %d requests", res.Lookups, first, c.Requests())
 
-	// Warm: the same lines again need no request.
+	// Warm: the same lines again need no lookup: the proxy's /supported
+	// and the latest signed tree head, proved consistent with the saved
+	// one (its tiles when the log grew meanwhile).
 	c2 := &SumDBClient{DB: db, GOPROXY: goproxy, CacheDir: cache}
 	if _, err := CheckSumDB(context.Background(), c2, []*SumFile{sf}, "", 16); err != nil {
 		t.Fatal(err)
 	}
-	if n := c2.Requests(); n != 0 {
-		t.Errorf("warm run made %d requests, want 0", n)
+	if n := c2.Requests(); n > 10 {
+		t.Errorf("warm run made %d requests, want at most 10", n)
 	}
+	t.Logf("warm run: %d requests", c2.Requests())
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,14 +121,43 @@ func TestCheckSumDB(t *testing.T) {
 		t.Fatal("no requests on a cold cache")
 	}
 
-	// Warm: every line was verified before, so no request at all.
-	before := db.requests.Load()
+	// Warm: every line was verified before, so no lookup: only the
+	// proxy's /supported and the latest signed tree head (fork detection).
+	paths := recordPaths(db)
 	c2 := newClient(db, cache)
 	if _, err := CheckSumDB(context.Background(), c2, sums, "", 4); err != nil {
 		t.Fatal(err)
 	}
-	if n := db.requests.Load() - before; n != 0 || c2.Requests() != 0 {
-		t.Errorf("warm run made %d requests (client counted %d), want 0", n, c2.Requests())
+	checkWarmRequests(t, paths(), c2.Requests())
+}
+
+// recordPaths makes db record the paths it is asked for, and returns what
+// it recorded since.
+func recordPaths(db *testDB) func() []string {
+	var mu sync.Mutex
+	var paths []string
+	db.mu.Lock()
+	db.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		paths = append(paths, strings.TrimPrefix(r.URL.Path, "/sumdb/"+testDBName))
+		mu.Unlock()
+		return false
+	}
+	db.mu.Unlock()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(paths)
+	}
+}
+
+// checkWarmRequests checks what a warm run against an unchanged database
+// asked: exactly the proxy's /supported and /latest.
+func checkWarmRequests(t *testing.T, paths []string, counted int64) {
+	t.Helper()
+	slices.Sort(paths)
+	if !slices.Equal(paths, []string{"/latest", "/supported"}) || counted != 2 {
+		t.Errorf("warm run asked %q (client counted %d), want only /latest and /supported", paths, counted)
 	}
 }
 
@@ -192,6 +222,88 @@ func TestCheckSumDBFork(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "SECURITY ERROR") {
 		t.Errorf("message %q does not start with SECURITY ERROR", err)
+	}
+}
+
+// TestCheckSumDBForkWarm: the database forks between two runs whose every
+// go.sum line is answered from modseal's cache. The second run still asks
+// the database for its latest signed tree head and proves it consistent
+// with the saved one: SECURITY ERROR, though no lookup reaches the
+// database. The honest database on the same warm cache passes with two
+// requests and no lookup.
+func TestCheckSumDBForkWarm(t *testing.T) {
+	skey, vkey := testKey(t)
+	cache := t.TempDir()
+	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
+	db1 := newTestDB(t, skey, vkey, goodHashes())
+	if _, err := CheckSumDB(context.Background(), newClient(db1, cache), sums, "", 1); err != nil {
+		t.Fatal(err)
+	}
+
+	paths := recordPaths(db1)
+	c := newClient(db1, cache)
+	if _, err := CheckSumDB(context.Background(), c, sums, "", 1); err != nil {
+		t.Fatalf("warm run, honest database: %v", err)
+	}
+	checkWarmRequests(t, paths(), c.Requests())
+
+	// Same key, other history: b logged first, with another hash, then a.
+	forked := goodHashes()
+	forked["example.com/b v1.0.0"] = strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1) + sumBm
+	db2 := newTestDB(t, skey, vkey, forked)
+	for _, p := range []string{"/lookup/example.com/b@v1.0.0", "/lookup/example.com/a@v1.0.0"} {
+		resp, err := http.Get(db2.URL + "/sumdb/" + testDBName + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	paths = recordPaths(db2)
+	_, err := CheckSumDB(context.Background(), newClient(db2, cache), sums, "", 1)
+	var se *SecurityError
+	if !errors.As(err, &se) {
+		t.Fatalf("forked database, warm cache: got %v, want a SecurityError", err)
+	}
+	if !strings.HasPrefix(err.Error(), "SECURITY ERROR") || !strings.Contains(err.Error(), "modseal's saved tree head") {
+		t.Errorf("message %q", err)
+	}
+	for _, p := range paths() {
+		if strings.HasPrefix(p, "/lookup/") {
+			t.Errorf("the fork was found by a lookup (%s), not by the tree head", p)
+		}
+	}
+
+	// The go command's saved head is a witness too, on a cold modseal cache.
+	latest, err := os.ReadFile(filepath.Join(cache, "config", testDBName, "latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goConfig := t.TempDir()
+	os.MkdirAll(filepath.Join(goConfig, testDBName), 0o777)
+	os.WriteFile(filepath.Join(goConfig, testDBName, "latest"), latest, 0o666)
+	c = newClient(db2, t.TempDir())
+	c.GoConfig = goConfig
+	_, err = CheckSumDB(context.Background(), c, sums, "", 1)
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "the go command's saved tree head") {
+		t.Fatalf("forked from the go command's saved head: got %v, want a SecurityError naming it", err)
+	}
+
+	// So is a checkpoint given as a witness (a committed snapshot's).
+	c = newClient(db2, t.TempDir())
+	c.Witnesses = map[string][]byte{".modseal/sumdb-checkpoint": latest}
+	_, err = CheckSumDB(context.Background(), c, sums, "", 1)
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), ".modseal/sumdb-checkpoint") {
+		t.Fatalf("forked from the checkpoint: got %v, want a SecurityError naming it", err)
+	}
+	c = newClient(db1, t.TempDir())
+	c.Witnesses = map[string][]byte{".modseal/sumdb-checkpoint": latest}
+	if _, err := CheckSumDB(context.Background(), c, sums, "", 1); err != nil {
+		t.Fatalf("the honest database against the checkpoint: %v", err)
+	}
+	c = newClient(db1, t.TempDir())
+	c.Witnesses = map[string][]byte{".modseal/sumdb-checkpoint": []byte("not a note\x00")}
+	if _, err := CheckSumDB(context.Background(), c, sums, "", 1); err == nil || !strings.Contains(err.Error(), "not a valid signed tree head") || strings.Contains(err.Error(), "\x00") {
+		t.Fatalf("a checkpoint that is no signed note: %v", err)
 	}
 }
 
@@ -470,4 +582,109 @@ func TestWriteConfigLockTimeout(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("gave up after %v", d)
 	}
+}
+
+// TestSumDBSchemelessProxy: a GOPROXY entry without a scheme gets
+// https://, as the go command reads it, and reaches the database.
+func TestSumDBSchemelessProxy(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	tlsDB := httptest.NewTLSServer(db.Config.Handler)
+	t.Cleanup(tlsDB.Close)
+	c := newClient(db, t.TempDir())
+	c.GOPROXY = strings.TrimPrefix(tlsDB.URL, "https://") + ",direct"
+	c.HTTP = tlsDB.Client()
+	res, err := CheckSumDB(context.Background(), c, parseSum(t, sumA+sumAm), "", 1)
+	if err != nil {
+		t.Fatalf("GOPROXY=%s: %v", c.GOPROXY, err)
+	}
+	if len(res.Findings) != 0 || res.Lookups != 2 {
+		t.Fatalf("findings %v, lookups %d", res.Findings, res.Lookups)
+	}
+}
+
+// TestSumDBRedaction: credentials in GOPROXY (a token as the user name,
+// a password, a query string) never appear in an error of the checksum
+// database client, whatever fails: the proxy's /supported, a lookup, the
+// connection.
+func TestSumDBRedaction(t *testing.T) {
+	const secret = "s3cr3tT0ken"
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	var failSupported atomic.Bool
+	db.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/supported") && !failSupported.Load() {
+			return false
+		}
+		http.Error(w, "down "+secret, http.StatusInternalServerError)
+		return true
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // connection refused
+	withCreds := func(base, userinfo string) string {
+		return strings.Replace(base, "http://", "http://"+userinfo+"@", 1)
+	}
+	for _, fail := range []bool{false, true} {
+		failSupported.Store(fail)
+		for _, proxy := range []string{
+			withCreds(db.URL, secret),
+			withCreds(db.URL, secret+":x-oauth-basic"),
+			withCreds(db.URL, "user:"+secret),
+			db.URL + "/?token=" + secret,
+			withCreds(closed.URL, secret),
+			closed.URL + "/?token=" + secret,
+			strings.TrimPrefix(withCreds(closed.URL, secret), "http://"),
+		} {
+			c := newClient(db, t.TempDir())
+			c.GOPROXY = proxy
+			c.Timeout = 300 * time.Millisecond
+			c.Retries = 1
+			_, err := CheckSumDB(context.Background(), c, parseSum(t, sumA+sumAm), "", 1)
+			if err == nil {
+				t.Fatalf("GOPROXY=%s: no error", proxy)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error shows the secret: %v", err)
+			} else if !strings.Contains(err.Error(), "xxxxx") {
+				t.Errorf("the error does not show the redacted proxy: %v", err)
+			}
+		}
+	}
+}
+
+// TestCheckSumDBWarmGrownLog: when the log grew since the last run, the
+// warm run also fetches the tiles that prove the saved tree head a prefix
+// of the latest one, and still looks nothing up.
+func TestCheckSumDBWarmGrownLog(t *testing.T) {
+	skey, vkey := testKey(t)
+	db := newTestDB(t, skey, vkey, goodHashes())
+	cache := t.TempDir()
+	sums := parseSum(t, sumA+sumAm)
+	if _, err := CheckSumDB(context.Background(), newClient(db, cache), sums, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's lookup grows the log.
+	if _, err := CheckSumDB(context.Background(), newClient(db, t.TempDir()), parseSum(t, sumB), "", 1); err != nil {
+		t.Fatal(err)
+	}
+	paths := recordPaths(db)
+	c := newClient(db, cache)
+	if _, err := CheckSumDB(context.Background(), c, sums, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	got := paths()
+	tiles := 0
+	for _, p := range got {
+		switch {
+		case p == "/latest", p == "/supported":
+		case strings.HasPrefix(p, "/tile/"):
+			tiles++
+		default:
+			t.Errorf("warm run asked %s", p)
+		}
+	}
+	if tiles == 0 || len(got) > 4 {
+		t.Errorf("warm run on a grown log asked %q, want /supported, /latest and a tile or two", got)
+	}
+	t.Logf("warm run on a grown log: %d requests: %q", c.Requests(), got)
 }

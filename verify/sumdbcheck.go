@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -26,29 +27,42 @@ type SumDBResult struct {
 // A *SecurityError, or any failure to reach the database, is returned as
 // the error: a check that could not run is not a pass.
 //
-// Cached data that does not hash to a signed tree head is more likely a
-// damaged cache than a misbehaving database, so a SecurityError met with
-// help from a cache is checked again without any cache (the saved tree
-// head still counts): if the database then behaves, the result stands,
-// modseal's packs are replaced, and Cache says so. CheckSumDB closes c.
+// Cached data is only a copy: a tile or record that does not hash to a
+// signed tree head, or that does not even parse, is more likely a damaged
+// cache than a misbehaving database. So any failure met with help from a
+// cache, while the database answered every request, is checked again
+// without any cache (the saved tree heads still count): if the database
+// then behaves, the result stands, modseal's packs are replaced (the go
+// command's cache, which modseal never writes, is left alone, and no
+// longer consulted for what modseal's new pack holds), and Cache says so.
+// A saved tree head that does not parse is replaced (modseal's) or ignored
+// (the go command's), and Cache says so too. CheckSumDB closes c.
 func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb string, jobs int) (*SumDBResult, error) {
 	res, err := checkSumDB(ctx, c, sums, nosumdb, jobs)
-	var se *SecurityError
-	if errors.As(err, &se) && c.cacheHits.Load() > 0 && ctx.Err() == nil {
+	if err != nil && c.cacheHits.Load() > 0 && !c.remoteFail.Load() && ctx.Err() == nil {
 		fresh := &SumDBClient{
-			DB: c.DB, GOPROXY: c.GOPROXY, CacheDir: c.CacheDir, GoConfig: c.GoConfig,
+			DB: c.DB, GOPROXY: c.GOPROXY, CacheDir: c.CacheDir, GoConfig: c.GoConfig, Witnesses: c.Witnesses,
 			HTTP: c.HTTP, Timeout: c.Timeout, Retries: c.Retries, noCacheRead: true,
 		}
 		res2, err2 := checkSumDB(ctx, fresh, sums, nosumdb, jobs)
 		if err2 == nil {
 			c.packs().remove()
-			res2.Cache = "a cached tile or record did not match the database's signed tree (a damaged cache): checked again without the caches, and modseal's cache was rebuilt"
+			which := "modseal's cache"
+			if c.goHits.Load() > 0 {
+				which = "modseal's cache or the go command's (GOMODCACHE/cache/download/sumdb, which modseal never writes and from now on consults only for what its own cache lacks)"
+			}
+			res2.Cache = joinNotes(append(c.Notes(), fresh.Notes()...)...)
+			res2.Cache = joinNotes(res2.Cache, fmt.Sprintf("a damaged cache: cached checksum database data in %s did not verify (%s): checked again without the caches, and modseal's cache was rebuilt", which, cause(err)))
 			if cerr := fresh.Close(); cerr != nil {
 				res2.Cache += "; saving it failed: " + cerr.Error()
 			}
 			return res2, nil
 		}
 		fresh.Close()
+		var se *SecurityError
+		if !errors.As(err, &se) {
+			err = err2 // what the database says, not what the cache held
+		}
 	}
 	// What the client verified is worth keeping even when the check
 	// fails: the cache holds only authenticated tiles and records. A cache
@@ -57,10 +71,33 @@ func CheckSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb st
 	if err != nil {
 		return nil, err
 	}
+	res.Cache = joinNotes(c.Notes()...)
 	if cerr != nil {
-		res.Cache = "modseal's checksum database cache could not be saved (the next run asks the database again): " + cerr.Error()
+		res.Cache = joinNotes(res.Cache, "modseal's checksum database cache could not be saved (the next run asks the database again): "+cerr.Error())
 	}
 	return res, nil
+}
+
+// cause is the first line of err, without the SecurityError preamble.
+func cause(err error) string {
+	msg := err.Error()
+	var se *SecurityError
+	if errors.As(err, &se) {
+		msg = se.Msg
+	}
+	msg, _, _ = strings.Cut(msg, "\n")
+	return msg
+}
+
+// joinNotes joins the non-empty notes with "; ".
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkSumDB is CheckSumDB with one client.
@@ -136,7 +173,6 @@ func checkSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb st
 	res.Lookups = len(order)
 
 	var firstErr error
-	witness := -1
 	for i, a := range answers {
 		k := order[i]
 		if a.err != nil {
@@ -148,9 +184,6 @@ func checkSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb st
 				firstErr = a.err
 			}
 			continue
-		}
-		if witness < 0 && a.found {
-			witness = i
 		}
 		want := ""
 		prefix := k.path + " " + k.version + " "
@@ -187,10 +220,8 @@ func checkSumDB(ctx context.Context, c *SumDBClient, sums []*SumFile, nosumdb st
 	if firstErr != nil {
 		return nil, fmt.Errorf("checksum database %s: %v", c.DB.Name, firstErr)
 	}
-	if witness >= 0 {
-		if err := c.WitnessGo(order[witness].path, order[witness].version); err != nil {
-			return nil, err
-		}
+	if err := c.rewitness(); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

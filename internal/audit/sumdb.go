@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 
@@ -21,6 +22,29 @@ import (
 // request (docs/performance.md).
 func sumdbConcurrency(jobs int) int { return min(max(48*jobs, 48), 96) }
 
+// NewSumDBClient returns the client of the checksum database db that
+// every modseal command uses: through env's GOPROXY, with modseal's cache
+// (CACHEDIR/sumdb), the go command's sumdb cache and saved tree head (read
+// only), and hc (nil: the module proxy's default client).
+func NewSumDBClient(db *verify.SumDB, env *graph.Env, cacheDir string, hc *http.Client) *verify.SumDBClient {
+	c := &verify.SumDBClient{
+		DB:       db,
+		GOPROXY:  env.GOPROXY,
+		CacheDir: filepath.Join(cacheDir, "sumdb"),
+		HTTP:     hc,
+	}
+	if c.HTTP == nil {
+		c.HTTP = modproxy.DefaultClient(0) // the module proxy's, which serves the database too
+	}
+	if env.GOMODCACHE != "" {
+		c.GoSumDB = filepath.Join(env.GOMODCACHE, "cache", "download", "sumdb")
+	}
+	if gopath := filepath.SplitList(env.GOPATH); len(gopath) > 0 && gopath[0] != "" {
+		c.GoConfig = filepath.Join(gopath[0], "pkg", "sumdb")
+	}
+	return c
+}
+
 // sumdbCheck verifies every go.sum line of a public module against the
 // checksum database GOSUMDB names.
 func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []Skipped, string, error) {
@@ -34,21 +58,7 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 	if db == nil {
 		return nil, []Skipped{{"sumdb", "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
 	}
-	c := &verify.SumDBClient{
-		DB:       db,
-		GOPROXY:  env.GOPROXY,
-		CacheDir: filepath.Join(opts.CacheDir, "sumdb"),
-		HTTP:     opts.HTTP,
-	}
-	if c.HTTP == nil {
-		c.HTTP = modproxy.DefaultClient(0) // the module proxy's, which serves the database too
-	}
-	if env.GOMODCACHE != "" {
-		c.GoSumDB = filepath.Join(env.GOMODCACHE, "cache", "download", "sumdb")
-	}
-	if gopath := filepath.SplitList(env.GOPATH); len(gopath) > 0 && gopath[0] != "" {
-		c.GoConfig = filepath.Join(gopath[0], "pkg", "sumdb")
-	}
+	c := NewSumDBClient(db, env, opts.CacheDir, opts.HTTP)
 	res, err := verify.CheckSumDB(ctx, c, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
 	if err != nil {
 		return nil, nil, "", err

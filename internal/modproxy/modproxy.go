@@ -52,10 +52,11 @@
 // 200 OK is an answer: any other status is an error that names the URL and
 // the status (with the standard status text, not the server's).
 //
-// Error messages name the URL of the request with its credentials removed: a
-// password in a proxy URL (https://user:token@host) shows as "xxxxx", as
-// url.URL.Redacted writes it; so does a user name given without a password
-// (it is usually a token), and any query string.
+// Error messages name the URL of the request with its credentials removed:
+// the whole user information of a proxy URL (https://user:token@host and
+// https://TOKEN@host alike) and any query string show as "xxxxx". The list is
+// parsed and redacted by the same code as the checksum database client's
+// (verify.ParseGOPROXY, verify.RedactURL).
 //
 // # Downloads
 //
@@ -311,8 +312,11 @@ func parseList(path string, data []byte) []string {
 }
 
 // Latest returns <proxy>/<path>/@latest. The answer must name a version
-// valid for the path. A proxy without @latest (a file:// proxy has none)
-// answers not found.
+// valid for the path. A proxy without @latest (a file:// proxy has none, and
+// some mirrors answer 404 for every @latest) is asked, as the go command
+// asks it (modfetch's proxyRepo.latest), for the newest pseudo-version in its
+// @v/list, by the time the list gives or the pseudo-version's own; no
+// pseudo-version there either is not found.
 func (f *Fetcher) Latest(ctx context.Context, path string) (*Info, error) {
 	m := module.Version{Path: path}
 	if err := module.CheckPath(path); err != nil {
@@ -322,6 +326,24 @@ func (f *Fetcher) Latest(ctx context.Context, path string) (*Info, error) {
 	err := f.try(ctx, m, func(p *proxy) error {
 		u := p.resolve(path, "@latest")
 		data, err := f.getBytes(ctx, u)
+		if errors.Is(err, os.ErrNotExist) {
+			list, lerr := f.getBytes(ctx, p.resolve(path, "@v/list"))
+			if lerr != nil {
+				return lerr
+			}
+			v := latestPseudo(path, list)
+			if v == "" {
+				return err
+			}
+			su := p.resolve(path, "@v/"+escapeOrEmpty(v)+".info")
+			if data, err = f.getBytes(ctx, su); err != nil {
+				return err
+			}
+			if info, err = parseInfo(data, path, v); err != nil {
+				return &RequestError{URL: redact(su), StatusCode: http.StatusOK, Err: err}
+			}
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -331,6 +353,36 @@ func (f *Fetcher) Latest(ctx context.Context, path string) (*Info, error) {
 		return nil
 	})
 	return info, err
+}
+
+// latestPseudo returns the newest pseudo-version valid for path in an
+// @v/list answer, by the time the line gives (RFC 3339, as some proxies add)
+// or else the pseudo-version's own; "" if there is none.
+func latestPseudo(path string, list []byte) string {
+	var best string
+	var bestTime time.Time
+	for line := range strings.SplitSeq(string(list), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !module.IsPseudoVersion(f[0]) || f[0] != module.CanonicalVersion(f[0]) || module.Check(path, f[0]) != nil {
+			continue
+		}
+		t, _ := module.PseudoVersionTime(f[0])
+		if len(f) >= 2 {
+			if lt, err := time.Parse(time.RFC3339, f[1]); err == nil {
+				t = lt
+			}
+		}
+		if bestTime.Before(t) {
+			best, bestTime = f[0], t
+		}
+	}
+	return best
+}
+
+// escapeOrEmpty escapes a version for a proxy URL ("" if it cannot be).
+func escapeOrEmpty(v string) string {
+	e, _ := module.EscapeVersion(v)
+	return e
 }
 
 // parseInfo parses a .info or @latest answer for a module path. If want is

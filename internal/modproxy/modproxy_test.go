@@ -647,17 +647,20 @@ func TestRedaction(t *testing.T) {
 		proxy string
 		shows string // in the error
 	}{
-		{withCreds(bad.URL, "user:"+secret), "user:xxxxx@"},
+		{withCreds(bad.URL, secret+":x-oauth-basic"), "//xxxxx@"},                        // a token as the user name, with a password
+		{strings.TrimPrefix(withCreds(closed.URL, secret), "http://"), "https://xxxxx@"}, // scheme-less: https:// added
+		{withCreds(bad.URL, "user:"+secret), "//xxxxx@"},
 		{withCreds(bad.URL, secret), "//xxxxx@"}, // a token as the user name
 		{bad.URL + "/?token=" + secret, "?xxxxx"},
-		{withCreds(closed.URL, "user:"+secret), "user:xxxxx@"},
-		{withCreds(bad.URL, "user:"+secret) + "|" + withCreds(closed.URL, "user:"+secret), "user:xxxxx@"},
+		{withCreds(closed.URL, "user:"+secret), "//xxxxx@"},
+		{withCreds(bad.URL, "user:"+secret) + "|" + withCreds(closed.URL, "user:"+secret), "//xxxxx@"},
 		{"https://user:" + secret + "@bad host/", "xxxxx@bad host"},
 		{"https://user:" + secret + "%zz@host/", "xxxxx@host"}, // url.Parse would quote "%zz"
 		{"https://user:" + secret + "/x@host/", "xxxxx@host/"}, // url.Parse would quote the "port"
 		{"https://user:" + secret + "@host:port/", "xxxxx@host:port"},
-		{"ftp://user:" + secret + "@host/", "user:xxxxx@host"},
-		{"file://user:" + secret + "@host/x", "user:xxxxx@host"},
+		{"ftp://user:" + secret + "@host/", "//xxxxx@host"},
+		{"file://user:" + secret + "@host/x", "//xxxxx@host"},
+		{"https://host/?tok=" + secret + "%zz", "?xxxxx"},
 	}
 	for _, tt := range tests {
 		f := newFetcher(t, tt.proxy)
@@ -813,11 +816,11 @@ func TestParseProxyList(t *testing.T) {
 	show := func(list []*proxy) string {
 		var parts []string
 		for _, p := range list {
-			s := p.special
-			if p.url != nil {
-				s = p.url.String()
+			s := p.Special
+			if p.URL != nil {
+				s = p.URL.String()
 			}
-			if p.fallBackOnError {
+			if p.FallBackOnError {
 				s += "|"
 			}
 			parts = append(parts, s)
@@ -923,4 +926,24 @@ func TestConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 	checkFetched(t, f, fx)
+}
+
+// TestLatestPseudo: with no tagged version and no @latest, the newest
+// pseudo-version of @v/list stands for the module, as the go command picks
+// it: by the list's time if it gives one, else the pseudo-version's own.
+func TestLatestPseudo(t *testing.T) {
+	const old = "v0.0.0-20230102030405-abcdef123456"
+	const newer = "v0.0.0-20240102030405-abcdef123456"
+	for _, tt := range []struct{ list, want string }{
+		{old + "\n" + newer + "\n", newer},
+		{newer + "\n" + old + "\n", newer},
+		{old + " 2025-01-01T00:00:00Z\n" + newer + " 2024-01-01T00:00:00Z\n", old},
+		{"v1.0.0\n", ""},
+		{"garbage\n\n", ""},
+		{"v0.0.0-2023-bad\n" + old + "\n", old},
+	} {
+		if got := latestPseudo("example.com/p", []byte(tt.list)); got != tt.want {
+			t.Errorf("latestPseudo(%q) = %q, want %q", tt.list, got, tt.want)
+		}
+	}
 }

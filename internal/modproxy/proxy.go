@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,85 +18,24 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modseal/modseal/verify"
 )
 
 // A proxy is one entry of the GOPROXY list.
-type proxy struct {
-	url             *url.URL // nil for "off" and "direct"
-	special         string   // "off" or "direct"
-	fallBackOnError bool     // a "|" follows: try the next entry after any error
-}
+type proxy struct{ verify.ProxyEntry }
 
 // parseProxyList reads a GOPROXY value as cmd/go's proxyList does.
-func parseProxyList(goproxy string) ([]*proxy, error) {
-	if goproxy == "" {
-		goproxy = DefaultProxy
-	}
-	var list []*proxy
-	for goproxy != "" {
-		var entry string
-		fallBack := false
-		if i := strings.IndexAny(goproxy, ",|"); i >= 0 {
-			entry, fallBack, goproxy = goproxy[:i], goproxy[i] == '|', goproxy[i+1:]
-		} else {
-			entry, goproxy = goproxy, ""
-		}
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		if entry == "off" || entry == "direct" {
-			// Both end the list; cmd/go ignores what follows, for
-			// forward compatibility.
-			list = append(list, &proxy{special: entry})
-			break
-		}
-		// Single words are reserved for built-in behaviours; anything with
-		// ":/" or an absolute path must be a complete URL; anything else
-		// gets an implicit "https://".
-		if strings.ContainsAny(entry, ".:/") && !strings.Contains(entry, ":/") && !filepath.IsAbs(entry) && !path.IsAbs(entry) {
-			entry = "https://" + entry
-		}
-		u, err := parseProxyURL(entry)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, &proxy{url: u, fallBackOnError: fallBack})
-	}
-	if len(list) == 0 {
-		list = append(list, &proxy{special: "off"})
-	}
-	return list, nil
-}
-
-func parseProxyURL(s string) (*url.URL, error) {
-	shown := redactString(s)
-	u, err := url.Parse(s)
+func parseProxyList(list string) ([]*proxy, error) {
+	entries, err := verify.ParseGOPROXY(list)
 	if err != nil {
-		// The parse error may quote part of the credentials: say why
-		// only when there can be none.
-		var uerr *url.Error
-		if !strings.Contains(s, "@") && errors.As(err, &uerr) {
-			return nil, fmt.Errorf("GOPROXY: invalid proxy URL %s: %v", shown, uerr.Err)
-		}
-		return nil, fmt.Errorf("GOPROXY: invalid proxy URL %s", shown)
+		return nil, err
 	}
-	shown = redact(u)
-	switch u.Scheme {
-	case "http", "https":
-		if u.Host == "" {
-			return nil, fmt.Errorf("GOPROXY: invalid proxy URL missing host: %s", shown)
-		}
-	case "file":
-		if *u != (url.URL{Scheme: u.Scheme, Path: u.Path, RawPath: u.RawPath}) || !strings.HasPrefix(u.Path, "/") {
-			return nil, fmt.Errorf("GOPROXY: invalid file:// proxy URL (want file:///absolute/path): %s", shown)
-		}
-	case "":
-		return nil, fmt.Errorf("GOPROXY: invalid proxy URL missing scheme: %s", shown)
-	default:
-		return nil, fmt.Errorf("GOPROXY: invalid proxy URL scheme (must be https, http, file): %s", shown)
+	ps := make([]*proxy, len(entries))
+	for i, e := range entries {
+		ps[i] = &proxy{e}
 	}
-	return u, nil
+	return ps, nil
 }
 
 // resolve returns the URL of rel ("@v/list", "@latest", "@v/V.zip") for
@@ -105,9 +43,9 @@ func parseProxyURL(s string) (*url.URL, error) {
 func (p *proxy) resolve(modPath, rel string) *url.URL {
 	esc, _ := module.EscapePath(modPath)
 	suffix := "/" + esc + "/" + rel
-	t := *p.url
-	t.Path = strings.TrimRight(p.url.Path, "/") + suffix
-	t.RawPath = strings.TrimRight(p.url.EscapedPath(), "/") + pathEscape(suffix)
+	t := *p.URL
+	t.Path = strings.TrimRight(p.URL.Path, "/") + suffix
+	t.RawPath = strings.TrimRight(p.URL.EscapedPath(), "/") + pathEscape(suffix)
 	return &t
 }
 
@@ -132,7 +70,7 @@ func (f *Fetcher) try(ctx context.Context, m module.Version, do func(*proxy) err
 	var best error
 	bestNotFound := true
 	for _, p := range list {
-		switch p.special {
+		switch p.Special {
 		case "off":
 			if best != nil && !bestNotFound {
 				// cmd/go ranks "off" as a not-found: a real
@@ -155,7 +93,7 @@ func (f *Fetcher) try(ctx context.Context, m module.Version, do func(*proxy) err
 		if !notFound || bestNotFound {
 			best, bestNotFound = err, notFound
 		}
-		if !notFound && !p.fallBackOnError {
+		if !notFound && !p.FallBackOnError {
 			break
 		}
 	}
@@ -398,40 +336,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// redact returns u as a string without credentials: a password, a user name
-// without a password (usually a token) and a query string show as "xxxxx".
-func redact(u *url.URL) string {
-	if u.User == nil && u.RawQuery == "" {
-		return u.String()
-	}
-	c := *u
-	if c.User != nil {
-		if _, ok := c.User.Password(); ok {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		} else {
-			c.User = url.User("xxxxx")
-		}
-	}
-	if c.RawQuery != "" {
-		c.RawQuery = "xxxxx"
-	}
-	return c.String()
-}
-
-// redactString hides the user information of a URL that does not parse.
-// Since it does not parse, where the user information ends is a guess: at
-// the last "@" (a password may hold an unescaped "/" or "#").
-func redactString(s string) string {
-	rest := s
-	prefix := ""
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		return prefix + "xxxxx" + rest[i:]
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		return prefix + rest[:i+1] + "xxxxx"
-	}
-	return s
-}
+// redact returns u as a string without credentials: the user information
+// and the query string show as "xxxxx".
+func redact(u *url.URL) string { return verify.RedactURL(u) }
