@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode"
@@ -591,6 +592,37 @@ func FuzzVendorModulesTxt(f *testing.F) {
 		}
 		if !bytes.Equal(data, orig) {
 			t.Fatalf("the checks modified their input")
+		}
+	})
+}
+
+// FuzzParseSumMemory checks that ParseSum's memory follows the lines worth
+// parsing (not blank, not over-long), not the size of its input: blank lines
+// are free, and each real line costs a bounded amount (its SumLine, map
+// slot, findings that may quote it, and its share of one copy of the text).
+func FuzzParseSumMemory(f *testing.F) {
+	for _, s := range fzSumSeeds {
+		f.Add([]byte(s), uint16(0))
+	}
+	f.Add([]byte("example.com/a v1.0.0 "+fzH1a+"\n"), uint16(60000))
+	f.Add([]byte("x"), uint16(1000))
+	f.Fuzz(func(t *testing.T, data []byte, blanks uint16) {
+		// Pad with blank lines, which must cost nothing.
+		data = append(bytes.Repeat([]byte("\n"), int(blanks)*16), data...)
+		var realLines, realBytes uint64
+		for _, l := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimLeft(l, " \t\r\v\f")) > 0 && len(l) <= MaxSumLineLength {
+				realLines++
+				realBytes += uint64(len(l)) + 1
+			}
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ParseSum("go.sum", data)
+		runtime.ReadMemStats(&after)
+		got := after.TotalAlloc - before.TotalAlloc
+		if limit := 16<<10 + 2048*realLines + 8*realBytes; got > limit {
+			t.Errorf("ParseSum of %d bytes (%d real lines, %d bytes of them) allocated %d bytes, more than %d", len(data), realLines, realBytes, got, limit)
 		}
 	})
 }

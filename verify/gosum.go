@@ -3,6 +3,8 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -54,6 +56,63 @@ const (
 	maxSyntaxFindings = 50
 )
 
+// Bounds on a go.sum file: the go command's own go.sum files are far
+// smaller, so anything beyond is not a go.sum file but an attempt to make
+// modseal run out of memory.
+const (
+	// MaxSumFileSize is the largest go.sum (or go.work.sum) modseal reads:
+	// 64 MiB. ReadSumFile refuses a larger file; ParseSum reports one as a
+	// gosum-syntax finding without parsing it.
+	MaxSumFileSize = 64 << 20
+	// MaxSumLineLength is the longest go.sum line modseal parses: 64 KiB. A
+	// longer line is a gosum-syntax finding at that line.
+	MaxSumLineLength = 64 << 10
+)
+
+// A FileTooLargeError is a file from outside (go.sum, go.mod, ...) larger
+// than modseal reads.
+type FileTooLargeError struct {
+	File  string
+	Limit int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than %d MiB, the most modseal reads: it is not a file the go command wrote; restore it from version control", e.File, e.Limit>>20)
+}
+
+// ReadSumFile reads the go.sum-format file name, refusing with a
+// *FileTooLargeError one larger than MaxSumFileSize: memory stays bounded
+// whatever the file holds.
+func ReadSumFile(name string) ([]byte, error) {
+	return ReadFileLimited(name, MaxSumFileSize)
+}
+
+// ReadFileLimited reads file, refusing with a *FileTooLargeError one larger
+// than limit bytes. It reads at most limit+1 bytes, whatever the file's
+// size says (a FIFO, a file that grows). Use it for every file from outside
+// (go.mod, go.work, vendor/modules.txt): MaxSumFileSize suits them all.
+func ReadFileLimited(file string, limit int64) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > limit {
+			return nil, &FileTooLargeError{file, limit}
+		}
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, &FileTooLargeError{file, limit}
+	}
+	return buf.Bytes(), nil
+}
+
 // ParseSum parses a go.sum or go.work.sum file the way the go command does
 // and checks each line: gosum-syntax, gosum-unknown-algorithm,
 // gosum-duplicate, gosum-conflict and gosum-merge-conflict. name is the file
@@ -63,6 +122,12 @@ const (
 // Like cmd/go, ParseSum splits lines at '\n' and fields at white space, so
 // CRLF line endings and a missing final newline are accepted, and blank lines
 // are skipped.
+//
+// Memory is bounded by the lines that are not blank, not by the size of
+// data: a file of newlines costs next to nothing. A line longer than
+// MaxSumLineLength is a gosum-syntax finding; data longer than
+// MaxSumFileSize is one gosum-syntax finding and is not parsed (ReadSumFile
+// refuses such a file in the first place).
 func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 	var findings []Finding
 	if i := bytes.IndexByte(data, 0); i >= 0 {
@@ -70,12 +135,17 @@ func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 		return &SumFile{Name: name}, []Finding{NewFinding(RuleGoSumSyntax, name, line,
 			"%s is not a text file (NUL byte at line %d); restore it from version control or run go mod tidy", name, line)}
 	}
-	// One conversion for the whole file: every field is a substring of s,
-	// so parsing allocates per file, not per line.
-	s := string(data)
-	f := &SumFile{Name: name, Lines: make([]SumLine, 0, bytes.Count(data, []byte{'\n'})+1)}
+	if len(data) > MaxSumFileSize {
+		return &SumFile{Name: name}, []Finding{NewFinding(RuleGoSumSyntax, name, 0,
+			"%s is larger than %d MiB: not a go.sum file; restore it from version control or run go mod tidy", name, MaxSumFileSize>>20)}
+	}
+	// One conversion for the lines worth parsing: every field is a
+	// substring of s, so parsing allocates per file, not per line, and
+	// blank lines (and over-long ones) cost nothing.
+	s, nlines := sumText(data)
+	f := &SumFile{Name: name, Lines: make([]SumLine, 0, nlines)}
 	type key struct{ path, version, alg string }
-	seen := make(map[key]int, cap(f.Lines)) // index into f.Lines
+	seen := make(map[key]int, nlines) // index into f.Lines
 	checkedPaths := make(map[string]bool)
 	syntaxErrors := 0
 	syntax := func(line int, mod, format string, args ...any) {
@@ -88,13 +158,24 @@ func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 	}
 
 	var fields [3]string
-	for lineno := 1; len(s) > 0; lineno++ {
-		var line string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
+	for lineno := 1; len(data) > 0; lineno++ {
+		var raw []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
 		} else {
-			line, s = s, ""
+			raw, data = data, nil
 		}
+		switch sumLineKind(raw) {
+		case sumBlankLine:
+			continue
+		case sumLongLine:
+			syntax(lineno, "", "line is %d bytes long, longer than the %d KiB a go.sum line can be", len(raw), MaxSumLineLength>>10)
+			continue
+		}
+		// raw's copy is the next line of s.
+		i := strings.IndexByte(s, '\n')
+		line := s[:i]
+		s = s[i+1:]
 		if isConflictMarker(line) {
 			findings = append(findings, NewFinding(RuleGoSumMergeConflict, name, lineno,
 				"git conflict marker %q: resolve the merge, then run go mod tidy", strings.TrimRight(line, "\r")))
@@ -158,6 +239,68 @@ func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 			"%d more malformed lines not listed; is %s a go.sum file?", syntaxErrors-maxSyntaxFindings, name))
 	}
 	return f, findings
+}
+
+const (
+	sumTextLine = iota
+	sumBlankLine
+	sumLongLine
+)
+
+// sumLineKind classifies a go.sum line: blank (only ASCII white space:
+// the go command skips it), too long to parse, or text to parse.
+func sumLineKind(raw []byte) int {
+	if len(raw) > MaxSumLineLength {
+		for _, c := range raw {
+			if !asciiSpace[c] {
+				return sumLongLine
+			}
+		}
+		return sumBlankLine
+	}
+	for _, c := range raw {
+		if !asciiSpace[c] {
+			return sumTextLine
+		}
+	}
+	return sumBlankLine
+}
+
+// sumText returns the text lines of data (sumLineKind), each followed by
+// '\n', in one string, and their number: its size is that of the lines worth
+// parsing, not of data.
+func sumText(data []byte) (string, int) {
+	size, n := 0, 0
+	for rest := data; len(rest) > 0; {
+		raw := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			raw, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if sumLineKind(raw) == sumTextLine {
+			size += len(raw) + 1
+			n++
+		}
+	}
+	if size == 0 {
+		return "", 0
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for rest := data; len(rest) > 0; {
+		raw := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			raw, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if sumLineKind(raw) == sumTextLine {
+			b.Write(raw)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String(), n
 }
 
 // checkSumModule checks the module path and version fields of a go.sum

@@ -373,14 +373,54 @@ func writeReport(h report.Handler, rep *report.Report, file string, stdout io.Wr
 }
 
 // writeFileAtomic renders a file in memory (reports and snapshots are
-// small) and writes it with verify.WriteFileAtomic: through a temporary file
-// in the same directory and a rename, so it is never seen half written.
+// small) and writes it to file (--output, --out):
+//
+//   - a regular file, or a name that does not exist yet, is written with
+//     verify.WriteFileAtomic: through a temporary file in the same directory
+//     and a rename, so it is never seen half written;
+//   - a symbolic link to a regular file keeps the link: the file it points
+//     to is replaced atomically, next to it;
+//   - anything else (a terminal or /dev/stdout, a pipe such as bash's
+//     >(cmd), a FIFO, a device; a dangling link) is opened and written to in
+//     place, since a rename would replace it with a regular file, or fail.
+//
+// Like the shell's ">", this follows symbolic links: a file name inside a
+// checkout of an untrusted pull request may be a link planted to elsewhere,
+// so reports for such runs belong outside the checkout ($RUNNER_TEMP).
 func writeFileAtomic(file string, write func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
 		return err
 	}
-	return verify.WriteFileAtomic(file, buf.Bytes())
+	lfi, err := os.Lstat(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return verify.WriteFileAtomic(file, buf.Bytes())
+	case err != nil:
+		return err
+	case lfi.Mode().IsRegular():
+		return verify.WriteFileAtomic(file, buf.Bytes())
+	case lfi.IsDir():
+		return fmt.Errorf("%s is a directory: name a file to write", file)
+	}
+	if lfi.Mode()&os.ModeSymlink != 0 {
+		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
+			if target, err := filepath.EvalSymlinks(file); err == nil {
+				return verify.WriteFileAtomic(target, buf.Bytes())
+			}
+		} else if err == nil && fi.IsDir() {
+			return fmt.Errorf("%s is a directory: name a file to write", file)
+		}
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(buf.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func isTerminal(w io.Writer) bool {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modseal/modseal/internal/ghcomment"
 	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/internal/sanitize"
 )
 
 func init() {
@@ -34,7 +35,9 @@ It reads the environment GitHub Actions sets:
 Outside a pull-request event, and when the token may not write (the
 read-only token of a pull request from a fork), it prints a notice and exits
 0: the job summary has the report. A body longer than GitHub's 65536
-characters is cut with a note. The token is never printed.
+characters is cut with a note. The token is never printed, and is sent only
+to the scheme and host of GITHUB_API_URL: a redirect to another host, or from
+https to http, is refused.
 `
 
 // runPRComment implements "modseal pr-comment", which the GitHub Action uses
@@ -50,8 +53,10 @@ func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	token := e.get("GITHUB_TOKEN")
 	// Every message below goes through scrub: a token cannot leak through an
-	// error that happens to quote it.
-	scrub := func(s string) string { return ghcomment.Scrub(s, token) }
+	// error that happens to quote it; and what a server said is printed with
+	// its control characters escaped (sanitize.Text), so it cannot start a
+	// workflow command of its own in the job log.
+	scrub := func(s string) string { return sanitize.Text(ghcomment.Scrub(s, token)) }
 	fail := func(format string, args ...any) error {
 		return &exitError{ExitFailure, errors.New(scrub(fmt.Sprintf(format, args...)))}
 	}

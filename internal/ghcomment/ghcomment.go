@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/modseal/modseal/internal/sanitize"
 )
 
 // Marker starts every comment modseal writes. It is an HTML comment, so
@@ -105,12 +108,16 @@ type Config struct {
 	// https://api.github.com on github.com and https://HOST/api/v3 on GitHub
 	// Enterprise Server. Empty means https://api.github.com.
 	APIURL string
-	// Token authenticates every request ($GITHUB_TOKEN). It is sent in the
-	// Authorization header and nowhere else, and removed from every error.
+	// Token authenticates every request to APIURL's scheme and host
+	// ($GITHUB_TOKEN). It is sent in the Authorization header to that origin
+	// and nowhere else, and removed from every error.
 	Token string
 	// UserAgent names the client, e.g. "modseal/v1.2.3".
 	UserAgent string
-	// HTTPClient makes the requests; nil means a client with a timeout.
+	// HTTPClient makes the requests; nil means a client with a timeout. New
+	// uses a copy of it, with the token added by its transport (to requests
+	// for the API's origin only) and redirects to another origin or from
+	// https to http refused.
 	HTTPClient *http.Client
 }
 
@@ -141,11 +148,21 @@ func New(cfg Config) (*Client, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		hc = &c
 	}
-	gh := github.NewClient(hc).WithAuthToken(cfg.Token)
+	// Not go-github's WithAuthToken: its transport sets the Authorization
+	// header on every request, below net/http's redirect handling, so a
+	// redirect to another host (or to plain http) would carry the token.
+	base0 := hc.Transport
+	if base0 == nil {
+		base0 = http.DefaultTransport
+	}
+	hc.Transport = &authTransport{base: base0, scheme: base.Scheme, host: canonicalHost(base), token: cfg.Token}
+	hc.CheckRedirect = checkRedirect
+	gh := github.NewClient(hc)
 	// BaseURL, not WithEnterpriseURLs: $GITHUB_API_URL is already the API
 	// root on every kind of host (GitHub Enterprise Server's /api/v3/,
 	// GHE.com's api. host), which WithEnterpriseURLs would second-guess.
@@ -155,6 +172,56 @@ func New(cfg Config) (*Client, error) {
 		gh.UserAgent = cfg.UserAgent
 	}
 	return &Client{gh: gh, token: cfg.Token, botOnly: strings.HasPrefix(cfg.Token, "ghs_")}, nil
+}
+
+// authTransport adds the token to the requests for one origin (scheme and
+// host) and removes any Authorization header from the others.
+type authTransport struct {
+	base         http.RoundTripper
+	scheme, host string
+	token        string
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.URL.Scheme == t.scheme && canonicalHost(req.URL) == t.host {
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	} else {
+		req.Header.Del("Authorization")
+	}
+	return t.base.RoundTrip(req)
+}
+
+// canonicalHost is u's host in lower case with the scheme's default port
+// left out, so that https://API.example:443 and https://api.example are one
+// origin.
+func canonicalHost(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" || u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
+		if strings.Contains(host, ":") {
+			return "[" + host + "]"
+		}
+		return host
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// checkRedirect follows a redirect only within the origin of the first
+// request: the API does not redirect the requests modseal makes elsewhere,
+// and a redirect to another host or from https to http is not followed (the
+// token would not be sent there, but neither would the comment be written).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	from := via[0].URL
+	switch {
+	case from.Scheme == "https" && req.URL.Scheme != "https":
+		return fmt.Errorf("refusing a redirect from https to %s (%s)", req.URL.Scheme, sanitize.Text(req.URL.Redacted()))
+	case req.URL.Scheme != from.Scheme || canonicalHost(req.URL) != canonicalHost(from):
+		return fmt.Errorf("refusing a redirect to another host or scheme (%s): the API is at %s://%s", sanitize.Text(req.URL.Redacted()), from.Scheme, sanitize.Text(canonicalHost(from)))
+	}
+	return nil
 }
 
 // A Result says what Upsert did.
@@ -231,11 +298,12 @@ func (c *Client) ours(cm *github.IssueComment) bool {
 }
 
 // wrap turns err into a PermissionError or a plain error, with the token
-// removed from the text. The result does not unwrap to err: go-github's
+// removed from the text and the server's words (GitHub's error message, or
+// whatever a proxy in between answered) made safe to print (sanitize.Text). The result does not unwrap to err: go-github's
 // errors hold the response, and nothing that prints them should find the
 // request's headers there.
 func (c *Client) wrap(op, what string, err error) error {
-	msg := c.Scrub(what + ": " + err.Error())
+	msg := sanitize.Text(c.Scrub(what + ": " + err.Error()))
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
 		switch st := er.Response.StatusCode; {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modseal/modseal/internal/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -22,7 +23,8 @@ import (
 // line), one ::warning per skipped check, and the text report's summary line.
 // Every string from the report is escaped as the runner requires, so a
 // message (a deprecation notice, a retraction rationale: text chosen by
-// module authors) cannot end the command and start another.
+// module authors) cannot end the command and start another, and its other
+// control characters are shown as visible escapes (sanitize.WorkflowData).
 //
 // If SummaryFile is set (the caller passes $GITHUB_STEP_SUMMARY) it appends a
 // Markdown summary to it; if OutputFile is set ($GITHUB_OUTPUT) it appends the
@@ -105,20 +107,16 @@ func WorkflowCommand(command, title, message string) string {
 }
 
 // escapeData escapes the data of a workflow command (after the second ::),
-// as the runner's toolkit does (actions/toolkit, command.ts).
+// as the runner's toolkit does (actions/toolkit, command.ts), and makes its
+// control characters visible.
 func escapeData(s string) string {
-	return dataEscaper.Replace(s)
+	return sanitize.WorkflowData(s)
 }
 
 // escapeProperty escapes a workflow command property value.
 func escapeProperty(s string) string {
-	return propertyEscaper.Replace(s)
+	return sanitize.WorkflowProperty(s)
 }
-
-var (
-	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
-)
 
 // summaryLine is the text report's last line, e.g.
 // "modseal: 1 error, 0 warnings, 0 notes in 12 modules (10 of them hash-verified)".
@@ -143,7 +141,7 @@ func stepSummary(r *Report, failed bool) []byte {
 	}
 	fmt.Fprintf(&b, "## modseal: %s\n\n", result)
 	if r.Module != "" {
-		fmt.Fprintf(&b, "Module %s\n\n", mdEscape(r.Module))
+		fmt.Fprintf(&b, "Module %s\n\n", sanitize.Markdown(r.Module))
 	}
 	s := r.Summary
 	modules, verified := strconv.Itoa(s.Modules), strconv.Itoa(s.Verified)
@@ -161,44 +159,32 @@ func stepSummary(r *Report, failed bool) []byte {
 		for _, f := range r.Findings {
 			loc := "—"
 			if file := locationPath(r.Dir, f.File); file != "" {
-				loc = mdEscape(file)
 				if f.Line > 0 {
-					loc += ":" + strconv.Itoa(f.Line)
+					file += ":" + strconv.Itoa(f.Line)
 				}
+				loc = sanitize.MarkdownCell(file)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(string(f.Severity)), mdEscape(f.Rule), loc, mdEscape(messageWithHashes(f)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", severityCell(f.Severity), sanitize.MarkdownCell(f.Rule), loc, sanitize.MarkdownCell(messageWithHashes(f)))
 		}
 	}
 	if len(r.Skipped) > 0 {
 		b.WriteString("\n### Skipped checks\n\n")
 		b.WriteString("These checks did not run, so they did not pass either:\n\n")
 		for _, sk := range r.Skipped {
-			fmt.Fprintf(&b, "- %s: %s\n", mdEscape(sk.Check), mdEscape(sk.Reason))
+			fmt.Fprintf(&b, "- %s: %s\n", sanitize.Markdown(sk.Check), sanitize.Markdown(sk.Reason))
 		}
 	}
 	return b.Bytes()
 }
 
-// mdEscape makes s safe as inline Markdown text in a table cell: Markdown and
-// HTML punctuation is backslash-escaped (module authors write deprecation
-// notices and retraction rationales; they get no links, images or HTML in
-// the summary), and line breaks become <br>, which keeps a table row on one
-// line.
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var b strings.Builder
-	for _, c := range s {
-		switch c {
-		case '\\', '`', '*', '_', '[', ']', '<', '>', '&', '|', '~', '!', '#':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		case '\n', '\r':
-			b.WriteString("<br>")
-		default:
-			b.WriteRune(c)
-		}
+// severityCell is the Markdown of a severity: the word itself for the three
+// that exist.
+func severityCell(s verify.Severity) string {
+	switch s {
+	case verify.SeverityError, verify.SeverityWarning, verify.SeverityNote:
+		return string(s)
 	}
-	return b.String()
+	return sanitize.MarkdownCell(string(s))
 }
 
 // stepOutputs renders the lines for $GITHUB_OUTPUT.

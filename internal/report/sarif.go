@@ -380,6 +380,10 @@ var ruleDocs = map[string]ruleDoc{
 		"A pseudo-version is malformed, or its timestamp or revision does not match the commit the origin reports for it.",
 		"A pseudo-version names a commit by time and hash; one that disagrees with the origin may point at different code than intended. Regenerate it with `go get module@commit` and check the commit is the one you meant.",
 	},
+	verify.RuleOriginMismatch: {
+		"A pseudo-version's timestamp or revision disagrees with the `.info` the module proxy serves for it. The `.info` is not covered by the checksum database, so this is a warning to confirm, not proof.",
+		"Confirm the commit and its time at the module's version control (`git log -1 REVISION`), then regenerate the pseudo-version with `go get module@commit` if it is wrong.",
+	},
 	verify.RuleRetracted: {
 		"The required version is retracted by the module's author; the message carries the author's rationale.",
 		"Move to a version that is not retracted (`go list -m -u module` shows the latest). Authors retract versions that are broken, insecure or published by mistake.",

@@ -4,13 +4,20 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/modseal/modseal/internal/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 
 // Text writes findings for a person at a terminal: "file:line: rule: message",
 // grouped by file (the findings arrive sorted), then the skipped checks and a
 // one-line summary.
+//
+// Every string of the report goes through sanitize.Text: module authors
+// write messages and file names, and a control character or a line break in
+// them must neither drive the terminal nor start a line of its own (which
+// GitHub Actions would run as a workflow command). A line break shows as \n.
 type Text struct {
 	Color bool
 }
@@ -39,14 +46,11 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 			fmt.Fprintln(bw)
 		}
 		prevFile = f.File
-		loc := f.File
-		if loc == "" {
-			loc = "modseal"
-		}
+		loc := textLocation(f.File)
 		if f.Line > 0 {
 			loc = fmt.Sprintf("%s:%d", loc, f.Line)
 		}
-		rule := f.Rule
+		rule := sanitize.Text(f.Rule)
 		switch f.Severity {
 		case verify.SeverityError:
 			rule = t.paint(ansiRed+ansiBold, rule)
@@ -55,19 +59,19 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		case verify.SeverityNote:
 			rule = t.paint(ansiCyan, rule) + " (note)"
 		}
-		fmt.Fprintf(bw, "%s: %s: %s\n", t.paint(ansiBold, loc), rule, f.Message)
+		fmt.Fprintf(bw, "%s: %s: %s\n", t.paint(ansiBold, loc), rule, sanitize.Text(f.Message))
 		if f.Got != "" {
-			fmt.Fprintf(bw, "\thave %s\n", f.Got)
+			fmt.Fprintf(bw, "\thave %s\n", sanitize.Text(f.Got))
 		}
 		if f.Want != "" {
-			fmt.Fprintf(bw, "\twant %s\n", f.Want)
+			fmt.Fprintf(bw, "\twant %s\n", sanitize.Text(f.Want))
 		}
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(bw)
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(bw, "%s %s: %s\n", t.paint(ansiDim, "skipped"), s.Check, s.Reason)
+		fmt.Fprintf(bw, "%s %s: %s\n", t.paint(ansiDim, "skipped"), sanitize.Text(s.Check), sanitize.Text(s.Reason))
 	}
 	s := r.Summary
 	fmt.Fprintf(bw, "modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
@@ -82,6 +86,21 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintln(bw)
 	return bw.Flush()
+}
+
+// textLocation is the sanitised file name that starts a finding's line,
+// "modseal" for none. A name that starts with "::" or "##" gets a "./" in
+// front: a line of modseal's output that starts so would be a workflow
+// command in GitHub Actions.
+func textLocation(file string) string {
+	if file == "" {
+		return "modseal"
+	}
+	file = sanitize.Text(file)
+	if strings.HasPrefix(file, "::") || strings.HasPrefix(file, "##") {
+		file = "./" + file
+	}
+	return file
 }
 
 func plural(n int, noun string) string {
