@@ -68,6 +68,7 @@ type vendMeta struct {
 	replacement  module.Version
 	replaceLine  int // the module line that set replacement (the last one)
 	goVersion    string
+	goLine       int // the annotation line that set goVersion
 }
 
 type vendReplaced struct {
@@ -116,6 +117,8 @@ func parseVendList(data []byte) *vendList {
 	badHeader := false // the last module line was ignored; its lines are not reported again
 	seenModule := false
 	pkgLine := make(map[string]int)
+	firstPkgOf := make(map[string]vendPkg) // module path → its first package line
+	twice := make(map[module.Version]bool)
 	for i, line := range strings.Split(string(data), "\n") {
 		n := i + 1
 		if strings.HasPrefix(line, "# ") {
@@ -181,7 +184,7 @@ func parseVendList(data []byte) *vendList {
 					}
 				}
 				if gv, ok := strings.CutPrefix(entry, "go "); ok {
-					meta.goVersion = gv
+					meta.goVersion, meta.goLine = gv, n
 					if !modfile.GoVersionRE.MatchString(gv) {
 						vl.modProblem(n, mod, "invalid go version %q for %s", gv, vendDescribe(mod))
 					}
@@ -205,6 +208,13 @@ func parseVendList(data []byte) *vendList {
 		}
 		if !vendInModule(pkg, mod.Path) {
 			vl.modProblem(n, mod, "package %s is listed under module %s, which does not contain it", pkg, mod.Path)
+		}
+		if first, ok := firstPkgOf[mod.Path]; !ok {
+			firstPkgOf[mod.Path] = vendPkg{pkg, mod, n}
+		} else if first.mod != mod && !twice[mod] {
+			twice[mod] = true
+			vl.modProblem(n, mod, "package %s is listed under %s, but packages of %s are also listed under %s (line %d): the go command vendors one version of each module",
+				pkg, vendDescribe(mod), mod.Path, vendDescribe(first.mod), first.line)
 		}
 		vl.pkgs = append(vl.pkgs, vendPkg{pkg, mod, n})
 		if v, ok := vl.version[mod.Path]; !ok || vendModCompare(mod.Path, v, mod.Version) < 0 {
@@ -276,8 +286,9 @@ func vendDescribe(m module.Version) string {
 // ignores (which can re-attribute the packages below them) and package lines
 // go mod vendor never writes.
 //
-// The "## go 1.N" annotations are not compared with anything: the go command
-// only refuses one newer than itself (a toolchain error, not inconsistency).
+// The "## go 1.N" annotations are not compared here: the go command only
+// refuses one newer than itself (a toolchain error, not inconsistency);
+// CheckVendorFiles compares them with the vendored module's own go.mod.
 // A workspace's vendor directory (go work vendor) is CheckWorkVendorConsistency's.
 // Findings about a modules.txt line carry that line; findings about
 // something modules.txt lacks carry the go.mod line of the requirement or
@@ -660,7 +671,8 @@ type VendorSkip struct {
 
 // CheckVendorFiles compares the files under dir/vendor with the files go mod vendor would copy
 // from each vendored module's zip. zipFor returns the path of a module zip whose hash has already been
-// verified against go.sum (the caller does that); if it returns an error, the module goes into the skipped list.
+// verified against go.sum (the caller does that); if it returns an error, the module goes into the skipped list,
+// unless the error wraps ErrNoSum: then the module is a vendor-tampered finding at its modules.txt line.
 // Zips are untrusted: read them with archive/zip, never extract to disk, stream per-file contents through sha256.
 //
 // For every package vendor/modules.txt lists, the expected files are those
@@ -691,6 +703,10 @@ type VendorSkip struct {
 // compared with that directory on disk (relative to dir), which no go.sum
 // hash covers. CheckVendorConsistency must pass for the listed versions and
 // replacements to be go.mod's.
+//
+// The "## go" annotation of a module that is not replaced must be the one go
+// mod vendor writes from its zip's go.mod (checkGoAnnotation): it sets the
+// language version the vendored files are compiled at.
 //
 // A file vendor/ has that go mod vendor would not write is "added", one it
 // would write that is absent "missing", one with other bytes (or not a
@@ -734,6 +750,7 @@ func checkVendorFiles(dir, rel, goVersion, tool string, modulesTxt []byte, zipFo
 		sources:   make(map[module.Version]*vendSource),
 		want:      make(map[string]*vendWant),
 		copied:    make(map[string]bool),
+		pkgMod:    make(map[string]module.Version),
 	}
 	defer c.close()
 
@@ -746,6 +763,7 @@ func checkVendorFiles(dir, rel, goVersion, tool string, modulesTxt []byte, zipFo
 		if last[p.path] != i || !vendInModule(p.path, p.mod.Path) {
 			continue // CheckVendorConsistency reports these lines
 		}
+		c.pkgMod[p.path] = p.mod
 		s := c.source(p.mod)
 		if s.skip != "" {
 			continue
@@ -809,8 +827,9 @@ type vendCollector struct {
 	vl                     *vendList
 	zipFor                 func(module.Version) (string, error)
 	sources                map[module.Version]*vendSource
-	want                   map[string]*vendWant // vendor-relative path → source
-	copied                 map[string]bool      // copiedMetadata: modPath + "\x00" + dst
+	want                   map[string]*vendWant      // vendor-relative path → source
+	copied                 map[string]bool           // copiedMetadata: modPath + "\x00" + dst
+	pkgMod                 map[string]module.Version // package → the module it is vendored from (last listing)
 	findings               []Finding
 	skips                  []VendorSkip
 }
@@ -870,6 +889,20 @@ func (c *vendCollector) source(m module.Version) *vendSource {
 		return skip("no verified zip of %s", vendDescribe(from))
 	}
 	file, err := c.zipFor(from)
+	if errors.Is(err, ErrNoSum) {
+		// Not a skip: no verified zip of it can exist.
+		s.skip = err.Error()
+		line := 0
+		if meta := c.vl.meta[m]; meta != nil {
+			line = meta.line
+		}
+		fd := NewFinding(RuleVendorTampered, c.txtName, line,
+			"%s is vendored, but no go.sum line has the hash of %s: its vendored files cannot be verified (%s refuses a module without one; go build -mod=vendor builds them unchecked): run %s",
+			s.desc, vendDescribe(from), c.tool(), c.tool())
+		fd.Module, fd.Version = m.Path, m.Version
+		c.findings = append(c.findings, fd)
+		return s
+	}
 	if err != nil {
 		return skip("no verified zip of %s: %v", vendDescribe(from), err)
 	}
@@ -878,6 +911,9 @@ func (c *vendCollector) source(m module.Version) *vendSource {
 		return skip("%v", err)
 	}
 	s.tree, s.closer = t, closer
+	if from == m {
+		c.checkGoAnnotation(s)
+	}
 	return s
 }
 
@@ -1031,14 +1067,6 @@ func (c *vendCollector) compare() error {
 		}
 	}
 
-	skipped := func(modPath string) bool {
-		for _, s := range c.sources {
-			if s.skip != "" && s.mod.Path == modPath {
-				return true
-			}
-		}
-		return false
-	}
 	names := make([]string, 0, len(have)+len(c.want))
 	for p := range have {
 		names = append(names, p)
@@ -1059,8 +1087,8 @@ func (c *vendCollector) compare() error {
 			// The module's source failed while it was being read.
 		case w == nil:
 			owner, ok := c.owner(p)
-			if ok && skipped(owner.Path) {
-				continue
+			if s := c.sources[owner]; ok && s != nil && s.skip != "" {
+				continue // the module version was not compared: not judged
 			}
 			c.added(file, p, owner, ok)
 		case !inVendor:
@@ -1153,11 +1181,16 @@ func (c *vendCollector) added(file, p string, owner module.Version, ok bool) {
 	c.findings = append(c.findings, fd)
 }
 
-// owner returns the vendored module whose path is the longest prefix of the
-// vendor-relative file p, at the version packages are vendored from.
+// owner returns the module version the vendor-relative file p belongs to:
+// the one its directory is listed under as a package, else the vendored
+// module whose path is the longest prefix of p, at the version packages are
+// vendored from.
 func (c *vendCollector) owner(p string) (module.Version, bool) {
 	best := ""
 	d := path.Dir(p)
+	if m, ok := c.pkgMod[d]; ok {
+		return m, true
+	}
 	for modPath := range c.vl.version {
 		if vendInModule(d, modPath) && len(modPath) > len(best) {
 			best = modPath

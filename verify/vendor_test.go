@@ -137,6 +137,9 @@ func (g *vtGo) zipForSums(t *testing.T, dir string, sumFiles ...string) func(mod
 		if err != nil {
 			return "", err
 		}
+		if _, ok := sums[m.Path+" "+m.Version]; !ok {
+			return "", fmt.Errorf("%s: %w", m, ErrNoSum)
+		}
 		z := filepath.Join(g.modcache, "cache", "download", filepath.FromSlash(ep), "@v", ev+".zip")
 		got, h, err := HashZip(z)
 		if err != nil {
@@ -552,7 +555,8 @@ func TestVendorInconsistent(t *testing.T) {
 				txt + ":{# example.com/vendlib v1.0.1}+1 but go.mod requires example.com/vendlib@v1.0.0",
 			},
 			goErr: "example.com/vendlib@v1.0.0: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt",
-			files: []string{}, skips: []string{"example.com/vendlib@v1.0.1"},
+			files: []string{txt + ":{# example.com/vendlib v1.0.1} example.com/vendlib@v1.0.1 is vendored, but no go.sum line has the hash of example.com/vendlib@v1.0.1: its vendored files cannot be verified"},
+			skips: []string{},
 		},
 		{
 			name:   "explicit dropped",
@@ -647,9 +651,12 @@ func TestVendorInconsistent(t *testing.T) {
 			want:   []string{txt + `:{example.com/vendb is fine} line "example.com/vendb is fine" is neither a module line, an annotation nor a package path`},
 		},
 		{
-			// The go command does not compare the go annotation with go.mod.
+			// The go command does not compare the go annotation with go.mod;
+			// CheckVendorFiles compares it with the zip's (TestVendorGoAnnotation).
 			name:   "go annotation changed",
 			mutate: edit(txt, "# example.com/vendlib v1.0.0\n## explicit; go 1.16\n", "# example.com/vendlib v1.0.0\n## explicit; go 1.15\n"),
+			files:  []string{txt + `:{## explicit; go 1.15} example.com/vendlib@v1.0.0 is marked "## go 1.15" in vendor/modules.txt, but its go.mod says go 1.16`},
+			skips:  []string{},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

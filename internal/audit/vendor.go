@@ -34,10 +34,15 @@ type vendorInputs struct {
 
 // checkVendors checks every vendor/ directory the go command can build
 // from: a workspace's, next to go.work, and each module's (used when the
-// module is built on its own). vendor/modules.txt is checked against
-// go.mod, or against go.work and every workspace module's go.mod
-// (vendor-inconsistent), and every vendored file against the module zip
-// whose hash matched go.sum (vendor-tampered). A vendor/ is checked in the
+// module is built on its own), with or without vendor/modules.txt (the go
+// command builds from a vendor/ without one too). vendor/modules.txt is
+// checked against go.mod, or against go.work and every workspace module's
+// go.mod, and, when the go command gave the build list, against the
+// selected versions (vendor-inconsistent); every vendored file against the
+// module zip whose hash matched go.sum (vendor-tampered). A vendored module
+// version no go.sum line has a hash of is vendor-tampered (no zip of it can
+// be verified); one whose hash is in go.sum but whose zip was not verified
+// (offline, in no cache) is skipped, with the reason. A vendor/ is checked in the
 // mode of where it is, whatever its modules.txt says: the "## workspace"
 // line only sets the go command's default, and -mod=vendor builds from it
 // in either mode. Only a vendor/ at go.work's directory that is also a
@@ -47,17 +52,35 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 	dir, work, mods, zips := in.dir, in.work, in.mods, in.zips
 	var findings []verify.Finding
 	var skipped []Skipped
+	hasSum := make(map[module.Version]bool)
+	for _, sf := range in.sums {
+		for _, l := range sf.Lines {
+			if strings.HasPrefix(l.Hash, "h1:") && !l.GoMod() {
+				hasSum[l.Module()] = true
+			}
+		}
+	}
 	zipFor := func(mv module.Version) (string, error) {
 		if z, ok := zips[mv]; ok {
 			return z, nil
 		}
-		return "", fmt.Errorf("its zip was not verified against go.sum (no go.sum hash, or not available)")
+		if !hasSum[mv] {
+			return "", verify.ErrNoSum
+		}
+		return "", errors.New("go.sum has its hash, but no zip of it was verified against that hash")
 	}
-	// read returns rel/vendor/modules.txt, nil if there is none.
+	// read returns rel/vendor/modules.txt, nil if there is no vendor
+	// directory; empty if there is one without modules.txt, which the go
+	// command uses all the same (every package directory under vendor/ is
+	// importable with -mod=vendor, the default from go 1.14 on).
 	read := func(rel string) ([]byte, error) {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel), "vendor", "modules.txt"))
+		vdir := filepath.Join(dir, filepath.FromSlash(rel), "vendor")
+		data, err := os.ReadFile(filepath.Join(vdir, "modules.txt"))
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+			if fi, err := os.Stat(vdir); err != nil || !fi.IsDir() {
+				return nil, nil
+			}
+			return []byte{}, nil
 		}
 		return data, err
 	}
@@ -99,6 +122,7 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 			} else {
 				findings = append(findings, verify.CheckWorkVendorConsistency(work.rel, work.wf, wms, data)...)
 			}
+			findings = append(findings, verify.CheckVendorSelected(work.rel, data, in.selected, true)...)
 			vdir := filepath.Join(dir, filepath.FromSlash(work.rel))
 			if err := files(verify.CheckWorkVendorFiles(vdir, work.rel, work.wf, data, zipFor)); err != nil {
 				return nil, nil, err
@@ -118,6 +142,11 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 			continue
 		}
 		findings = append(findings, verify.CheckVendorConsistency(m.rel, m.mf, data)...)
+		if work == nil {
+			// selected is the workspace's build list in workspace mode, not
+			// the one the module's vendor/ is used with (GOWORK=off).
+			findings = append(findings, verify.CheckVendorSelected(m.rel, data, in.selected, false)...)
+		}
 		vdir := filepath.Join(dir, filepath.FromSlash(m.rel))
 		if err := files(verify.CheckVendorFiles(vdir, m.rel, data, zipFor)); err != nil {
 			return nil, nil, err
@@ -126,8 +155,8 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 	return findings, skipped, nil
 }
 
-// hasVendor reports whether any vendor directory of the audit has
-// vendor/modules.txt.
+// hasVendor reports whether the audit has any vendor directory (with or
+// without vendor/modules.txt).
 func hasVendor(dir string, work *workspace, mods []moduleFiles) bool {
 	rels := []string{}
 	if work != nil {
@@ -137,7 +166,7 @@ func hasVendor(dir string, work *workspace, mods []moduleFiles) bool {
 		rels = append(rels, m.rel)
 	}
 	for _, rel := range rels {
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel), "vendor", "modules.txt")); err == nil {
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel), "vendor")); err == nil && fi.IsDir() {
 			return true
 		}
 	}
