@@ -1,8 +1,10 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -118,6 +120,15 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 
 	if c.Zip != nil && c.Dir != "" {
 		dirSums, err := DirSums(c.Dir, m.String(), buf)
+		var nr *NotRegularError
+		if errors.As(err, &nr) {
+			compared++
+			mismatched++
+			add(RuleCacheTampered, c.Zip, "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
+			res.Findings[len(res.Findings)-1].Want = c.Zip.Hash
+			res.Verified = false
+			return res, nil
+		}
 		if err != nil {
 			return res, err
 		}

@@ -56,14 +56,17 @@ func ParseAuthorNotice(latest string, gomod []byte) (*AuthorNotice, error) {
 	return n, nil
 }
 
-// RetractedBy returns the retract directive covering v, or nil.
-func (n *AuthorNotice) RetractedBy(v string) *modfile.Retract {
+// RetractedBy returns every retract directive covering v, in file order
+// (an author may retract a version alone and again in a range, with two
+// rationales); none if v is not retracted.
+func (n *AuthorNotice) RetractedBy(v string) []*modfile.Retract {
+	var rs []*modfile.Retract
 	for _, r := range n.Retracted {
 		if semver.Compare(r.Low, v) <= 0 && semver.Compare(v, r.High) <= 0 {
-			return r
+			rs = append(rs, r)
 		}
 	}
-	return nil
+	return rs
 }
 
 // CheckPseudoOrigin compares a pseudo-version with what the proxy's .info

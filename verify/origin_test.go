@@ -40,10 +40,9 @@ retract (
 		t.Errorf("Deprecated = %q", n.Deprecated)
 	}
 	for v, want := range map[string]string{"v1.0.0": "leaks credentials", "v1.1.3": "broken build", "v1.1.6": "", "v1.2.0": ""} {
-		r := n.RetractedBy(v)
 		got := ""
-		if r != nil {
-			got = r.Rationale
+		for _, r := range n.RetractedBy(v) {
+			got += r.Rationale
 		}
 		if got != want {
 			t.Errorf("RetractedBy(%s) = %q, want %q", v, got, want)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -108,22 +109,38 @@ const readBufSize = 256 << 10
 // goroutine keeps hashing allocation-free.
 func NewReadBuffer() []byte { return make([]byte, readBufSize) }
 
+// A NotRegularError reports entries of an extracted module directory that
+// are neither regular files nor directories: links, FIFOs, devices,
+// sockets. A module zip can never produce them, so a directory holding one
+// was altered; they are named, never followed or read (a FIFO would block,
+// a link to /dev/zero would never end).
+type NotRegularError struct {
+	Dir   string
+	Names []string // slash paths relative to Dir ("." for Dir itself), with their kind
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s holds what no module zip can: %s", e.Dir, strings.Join(e.Names, ", "))
+}
+
 // DirSums returns the per-file sums of the extracted module directory dir,
 // with names prefix+"/"+relative path, as dirhash.HashDir names them. It
-// walks with directory entries (no per-file lstat) and reads every file
-// through buf (nil: a new buffer).
+// walks with directory entries (no per-file lstat, and links are not
+// followed) and reads every file through buf (nil: a new buffer). An entry
+// that is not a regular file or a directory is a *NotRegularError.
 func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 	if buf == nil {
 		buf = NewReadBuffer()
 	}
-	fi, err := os.Stat(dir)
+	fi, err := os.Lstat(dir)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
+		return nil, &NotRegularError{Dir: dir, Names: []string{". (" + kind(fi.Mode()) + ")"}}
 	}
 	var sums FileSums
+	var odd []string
 	h := sha256.New()
 	var walk func(osDir, rel string) error
 	walk = func(osDir, rel string) error {
@@ -134,10 +151,14 @@ func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 		for _, e := range ents {
 			p := filepath.Join(osDir, e.Name())
 			r := path.Join(rel, e.Name())
-			if e.IsDir() {
+			switch {
+			case e.IsDir():
 				if err := walk(p, r); err != nil {
 					return err
 				}
+				continue
+			case !e.Type().IsRegular():
+				odd = append(odd, r+" ("+kind(e.Type())+")")
 				continue
 			}
 			sum, err := fileSum(h, p, buf)
@@ -151,7 +172,27 @@ func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 	if err := walk(dir, ""); err != nil {
 		return nil, err
 	}
+	if len(odd) > 0 {
+		return nil, &NotRegularError{Dir: dir, Names: odd}
+	}
 	return sums, nil
+}
+
+// kind names a file mode's type for a message.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "irregular file"
 }
 
 // onlyReader hides an *os.File's WriterTo, so io.CopyBuffer uses buf.

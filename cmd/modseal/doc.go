@@ -62,12 +62,12 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	gosum-duplicate          note     the same line twice
 	gosum-conflict           error    two different hashes of one algorithm for the same module@version (or its go.mod)
 	gosum-merge-conflict     error    git conflict markers left in go.sum, go.mod or go.work
-	gosum-missing            error    a line the go command requires is absent (go mod tidy -diff decides)
+	gosum-missing            error    a line the go command requires is absent: it would fail with "missing go.sum entry"
 	gosum-unused             note     a line go mod tidy would remove
 	module-path              error    an invalid module path (golang.org/x/mod/module rules)
 	major-version-suffix     error    the version's major does not match the path's /vN or gopkg.in .vN suffix, and is not a valid +incompatible
 	noncanonical-version     error    a version that is not canonical semver (v1.2, v1.2.3+meta, 1.2.3, master)
-	pseudo-version           error    a malformed pseudo-version (shape, timestamp, 12-digit revision, base version)
+	pseudo-version           error    a malformed pseudo-version (shape, timestamp, 12-digit revision, base version), or one the go command refuses against version control
 	replace-local            warning  a replace by a filesystem path
 	hash-mismatch            error    the recomputed h1 of a module zip or its .mod file differs from go.sum
 	cache-tampered           error    an extracted module directory in the module cache differs from go.sum
@@ -76,7 +76,7 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	sumdb-missing            error    a public module version is unknown to the checksum database
 	retracted                warning  the selected version is retracted by the module's author (the message carries the rationale)
 	deprecated               note     the module is deprecated by its author (the message carries the notice)
-	pseudo-version           error    (also) a pseudo-version whose timestamp or revision disagrees with the proxy's .info
+	origin-mismatch          warning  a pseudo-version's timestamp or revision disagrees with the proxy's .info (unauthenticated: confirm from version control)
 	insecure-setting         warning  GOSUMDB=off, GONOSUMDB/GOPRIVATE covering a public host, GOINSECURE, GOFLAGS -insecure or -mod=mod
 
 	vendor-inconsistent      error    vendor/modules.txt disagrees with go.mod (the go command's "inconsistent vendoring")
@@ -112,7 +112,12 @@ How the rules read the files:
     module directory. A removed line is reported at its line; a missing line
     at the line before which tidy would insert it (no line when go.sum is
     empty or absent). Lines that differ only in white space or order are the
-    same entry to the go command and are not reported.
+    same entry to the go command and are not reported. gosum-missing is
+    exactly "some go command would fail with missing go.sum entry", so it
+    also reports, at the go.mod require line, a requirement whose go.mod
+    hash no go.sum line holds (every command that loads the module graph
+    reads it, even where tidy would rather drop the requirement), and the
+    go command's own "missing go.sum entry" refusals.
   - A go.sum line is reported once, by its most specific rule: a duplicate,
     malformed or non-h1 line is not also reported as gosum-unused.
   - A malformed go.sum yields at most 50 gosum-syntax findings and one that
@@ -122,20 +127,72 @@ How the rules read the files:
 
 "go mod verify" compares the module cache with hashes stored in the same
 cache, skips what is not cached and never reads go.sum. modseal compares with
-go.sum itself. For every module version of the module graph ("go mod graph",
-after replace directives) that go.sum has a hash for, it recomputes:
+go.sum itself. For every module version that go.sum or go.work.sum has an h1
+line for, it recomputes:
 
   - the h1 of the module zip and of the .mod file (hash-mismatch), taken from
     the user's module cache, else from modseal's cache, else downloaded
     through GOPROXY into modseal's cache;
   - the h1 of the extracted directory in the user's module cache, when there
-    is one (cache-tampered); when the zip matches go.sum, the finding names
-    the files that were modified, added or removed.
+    is one (cache-tampered), whether or not the zip is still there: the
+    directory is what builds compile. When the zip matches go.sum, the
+    finding names the files that were modified, added or removed. The
+    directory is walked without following links: a link, FIFO, device or
+    socket in it (which no module zip can produce) is cache-tampered, named,
+    and never read.
 
-Modules go.sum has no hash for are not needed by the go command (graph
-pruning) and are not checked; a hash go.sum should have is gosum-missing. A
-module that cannot be had (--offline, GOPROXY=off or direct, GONOPROXY) is
-listed under "skipped", never counted as verified.
+The set of modules is go.sum's, not the module graph's, so the check needs
+nothing from the go command: a go.sum or .mod file the go command refuses
+("go list" and "go mod graph" fail) is still checked, and the finding is at
+its go.sum line. Replacements need no special care: go.sum holds the
+replacement's lines, whichever replace directive the go command applies. A
+file that cannot be had (--offline, GOPROXY=off or direct, GONOPROXY, a
+proxy that refuses it) is listed under "skipped" with the reason, never
+counted as verified. A download that does not match go.sum is reported and
+removed from modseal's cache, as the go command never keeps one, so a later
+run after the proxy is fixed downloads it again.
+
+# One cause, one finding
+
+A go.sum line can disagree with three witnesses: the zip or .mod file
+(hash-mismatch), the extracted directory (cache-tampered) and the checksum
+database (sumdb-mismatch). audit compares what each found and reports the
+cause once, with advice that fits it:
+
+  - the database, the zip and the directory agree with each other and not
+    with go.sum: go.sum's line was changed; one sumdb-mismatch, and the
+    module cache is not blamed;
+  - the zip and the directory agree with each other, not with go.sum, and
+    the database vouches for go.sum: the module cache was altered; one
+    hash-mismatch ("go clean -modcache");
+  - offline (or for a GONOSUMDB module), the same disagreement is one
+    hash-mismatch that says either side may have changed;
+  - anything else is a separate finding per file.
+
+In every rule "got" (printed "have") is what modseal found, recomputed or
+read from the file, and "want" what it should be: go.sum's line for
+hash-mismatch and cache-tampered, the database's for sumdb-mismatch (where
+"got" is go.sum's line).
+
+# When the go command refuses
+
+The checks run concurrently and none waits for another's verdict. When the
+go command refuses the files ("go mod tidy -diff", "go list -m all", "go mod
+graph"), its standard error is read line by line: a reason that a rule names
+(checksum mismatch, missing go.sum entry, an invalid pseudo-version against
+version control, a +incompatible version whose tag has a go.mod, a malformed
+path or version, a go.mod syntax error) is a finding at its line, unless a
+finding already reports it; the refusal is then listed once under
+"skipped", with the checks it held up. A reason no rule names (a proxy that
+refuses a module the build list needs, a network error) fails the audit
+(exit 2), even when other findings are errors: an unrelated failure is
+never hidden behind a finding. Under --offline, a go command that needs the
+network is a skip.
+
+Auditing a directory inside a module that go.work does not use is refused,
+as the go command refuses to build there; GOWORK=off audits the module on its
+own. A go.work that uses a directory without a go.mod is refused the same
+way.
 
 Zips are untrusted: golang.org/x/mod/zip's CheckZip runs before anything else
 (path traversal, duplicate and case-colliding names, declared sizes), files
@@ -206,15 +263,27 @@ that catches a fork. A second run needs no request for lines already
 verified, and a database that shows a history inconsistent with the one seen
 before (a forked log), or serves data that does not hash to its own signed
 tree, is a SECURITY ERROR: exit 2 with a message that starts with those
-words. The go command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is
+words. Every online run fetches the database's latest signed tree head and
+proves it consistent with the saved one, and with the go command's, even
+when every lookup is answered from the cache, so a fork is caught in the run
+that meets it: a warm run costs about two requests (the tree head, and the
+tiles of its consistency proof when the log has grown) and needs the
+database. The go command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is
 read as a second source of tiles and lookups, and the tree head it saved
 (GOPATH/pkg/sumdb/NAME/latest) is checked against the database as a second
 witness; neither is ever written. A cached tile or record that does not hash
 to the signed tree is first taken for a damaged cache: the check runs again
 without the caches, and only a database that misbehaves then too is a
 SECURITY ERROR; otherwise the result stands, modseal's cache is rebuilt and
-"skipped sumdb-cache" says so. A cache that cannot be written is reported
-the same way and costs nothing but requests next time.
+"skipped sumdb-cache" says so. The same holds for any error that cached data
+causes (a garbled record in a pack, a malformed record or tree head in the go
+command's files): the check is retried without the caches, modseal's own
+cache is repaired and the go command's ignored, and what was wrong is said,
+never echoed raw. A cache that cannot be written is reported the same way
+and costs nothing but requests next time. Credentials in GOPROXY (the whole
+user part of the URL, and its query) are never printed, and an entry
+without a scheme gets https://, for module downloads and the checksum
+database alike.
 
 Lookups run concurrently (48 per --jobs, at most 96), each request with
 a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
@@ -224,14 +293,27 @@ a pass; --offline skips the check and lists it under "skipped".
 # What the authors say
 
 For every module of the build list, the module proxy is asked for the
-module's versions (@v/list, else @latest) and the go.mod of the latest one:
-its retract directives (retracted, with the rationale) and the Deprecated:
-notice of its module directive (deprecated). For a pseudo-version, the
-proxy's .info must give the timestamp the version carries and, when it
-reports the origin, a commit the revision is a prefix of (pseudo-version).
-Findings are placed at the go.mod line that requires the module, when the
-main module requires it directly. These questions are asked afresh on every
-run (authors retract at any time); --offline skips them.
+module's versions (@v/list; with no tagged version, @latest, else the
+newest pseudo-version of @v/list, as the go command picks it) and the
+go.mod of the latest one: its retract directives (retracted, with every
+rationale that covers the version) and the Deprecated: notice of its module
+directive (deprecated). For a pseudo-version, the proxy's .info should give
+the timestamp the version carries and, when it reports the origin, a commit
+the revision is a prefix of; when it does not, that is origin-mismatch, a
+warning: .info is covered by neither go.sum nor the checksum database, the go
+command does not check it when it uses a proxy, and mirrors are known to
+serve other times. Confirm from version control before acting; the go
+command's own refusal of a pseudo-version fetched from version control is
+pseudo-version, an error. Findings are placed at the go.mod line that
+requires the module, when the main module requires it directly. These
+questions are asked afresh on every run (authors retract at any time).
+
+All three are advisory, and degrade: a module the proxy does not answer
+about (any status, such as the 403 company proxies give for blocked
+modules; a timeout after the retries; a malformed answer) is listed under
+"skipped" with the reason, and the audit goes on; a proxy that cannot be
+reached at all skips the check with a message that says so. They never cause
+exit 2. --offline skips them.
 
 # Settings
 

@@ -150,9 +150,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"gen-gosum": genGoSum,
-			"status":    status,
-			"zip-edit":  zipEdit,
+			"fault-proxy": faultProxy,
+			"gen-gosum":   genGoSum,
+			"status":      status,
+			"zip-edit":    zipEdit,
 		},
 	})
 }

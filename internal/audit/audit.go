@@ -3,6 +3,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"sync"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 
 	"github.com/modseal/modseal/graph"
 	"github.com/modseal/modseal/internal/modproxy"
@@ -100,7 +102,127 @@ type workspace struct {
 	wf   *modfile.WorkFile
 }
 
+// loaded is what an audit reads of the module or workspace before any
+// check: go.work, every go.mod and go.sum, parsed once.
+type loaded struct {
+	work     *workspace // nil outside a workspace
+	mods     []moduleFiles
+	sums     []*verify.SumFile // go.sum and go.work.sum files
+	requires map[string]requireLoc
+}
+
+// load reads and parses the files of the module or workspace in dir, adding
+// their syntax findings to res.
+func load(g *graph.Go, env *graph.Env, dir string, res *Result) (*loaded, error) {
+	ld := &loaded{requires: make(map[string]requireLoc)}
+	if env.GOWORK != "" && env.GOWORK != "off" {
+		rel := g.Rel(filepath.Dir(env.GOWORK))
+		data, err := os.ReadFile(env.GOWORK)
+		if err != nil {
+			return nil, &OpError{err}
+		}
+		name := joinRel(rel, filepath.Base(env.GOWORK))
+		wf, fs := verify.CheckWorkFile(name, data)
+		res.Findings = append(res.Findings, fs...)
+		if wf == nil {
+			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
+		} else {
+			ld.work = &workspace{rel: rel, name: filepath.Base(env.GOWORK), wf: wf}
+			var useDirs []string
+			for _, u := range wf.Use {
+				r := joinRel(rel, filepath.ToSlash(u.Path))
+				use := filepath.ToSlash(u.Path)
+				abs := filepath.Join(filepath.Dir(env.GOWORK), u.Path)
+				if filepath.IsAbs(u.Path) {
+					abs = u.Path
+					r = g.Rel(u.Path)
+					if p, err := filepath.Rel(filepath.Dir(env.GOWORK), u.Path); err == nil {
+						use = filepath.ToSlash(p)
+					}
+				}
+				useDirs = append(useDirs, abs)
+				ld.mods = append(ld.mods, moduleFiles{rel: r, use: use})
+			}
+			if err := checkInWorkspace(dir, env.GOWORK, useDirs); err != nil {
+				return nil, &OpError{err}
+			}
+		}
+		if _, err := readSum(res, ld, dir, joinRel(rel, "go.work.sum")); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &OpError{fmt.Errorf("%s has no go.mod: it is not a Go module (run modseal in a module directory, or go mod init first)", dir)}
+			}
+			return nil, &OpError{err}
+		}
+		ld.mods = append(ld.mods, moduleFiles{rel: "."})
+	}
+	for i := range ld.mods {
+		m := &ld.mods[i]
+		name := joinRel(m.rel, "go.mod")
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if errors.Is(err, fs.ErrNotExist) && ld.work != nil {
+			return nil, &OpError{fmt.Errorf("%s uses %s, which has no go.mod: the go command cannot load this workspace either "+
+				"(\"cannot load module %s listed in go.work file\"); fix %s, or audit the module on its own with GOWORK=off",
+				joinRel(ld.work.rel, ld.work.name), m.use, m.use, joinRel(ld.work.rel, ld.work.name))}
+		}
+		if err != nil {
+			return nil, &OpError{err}
+		}
+		mf, fs := verify.CheckModFile(name, data)
+		res.Findings = append(res.Findings, fs...)
+		m.mf = mf
+		if mf != nil && mf.Module != nil {
+			for _, r := range mf.Require {
+				if _, ok := ld.requires[r.Mod.Path]; !ok {
+					ld.requires[r.Mod.Path] = requireLoc{name, lineOf(r.Syntax)}
+				}
+			}
+		}
+		if m.sumLines, err = readSum(res, ld, dir, joinRel(m.rel, "go.sum")); err != nil {
+			return nil, err
+		}
+	}
+	return ld, nil
+}
+
+// checkInWorkspace refuses, as the go command does, a directory inside a
+// module that go.work does not use: the go command would not build it, and
+// auditing the workspace instead would read none of that module's files.
+func checkInWorkspace(dir, gowork string, useDirs []string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	top := filepath.Dir(gowork)
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			for _, u := range useDirs {
+				if ua, err := filepath.Abs(u); err == nil && ua == d {
+					return nil
+				}
+			}
+			return fmt.Errorf("%s is inside the module at %s, which %s does not use: the go command refuses to build there "+
+				"(\"current directory is contained in a module that is not one of the workspace modules listed in go.work\"); "+
+				"add it with go work use, or audit it on its own with GOWORK=off", dir, d, gowork)
+		}
+		if d == top || d == filepath.Dir(d) {
+			return nil // in the workspace, outside any module: the go command accepts that
+		}
+	}
+}
+
 // Run audits the module or workspace in opts.Dir.
+//
+// The checks run concurrently; none waits for another's verdict. The hash
+// check needs only go.sum, so it starts at once and runs whether or not the
+// go command accepts the files. The go command's answers (tidy, the build
+// list, the graph) feed gosum-missing and gosum-unused, the advisory checks
+// and the report; when it refuses, its reasons become findings where a rule
+// names them (failures.go), and the audit fails only on a reason no finding
+// explains.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	dir := opts.Dir
 	fi, err := os.Stat(dir)
@@ -120,249 +242,210 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		GOSUMDB: env.GOSUMDB, GONOSUMDB: env.GONOSUMDB, GOPRIVATE: env.GOPRIVATE,
 		GOINSECURE: env.GOINSECURE, GOFLAGS: env.GOFLAGS,
 	})...)
-	var mods []moduleFiles
+	ld, err := load(g, env, dir, res)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Skip[verify.RuleGoSumMissing] {
+		res.Findings = append(res.Findings, missingGoModSums(dir, ld)...)
+	}
+	var paths []string
+	for _, m := range ld.mods {
+		if m.mf != nil && m.mf.Module != nil {
+			paths = append(paths, m.mf.Module.Mod.Path)
+		}
+	}
+	res.Module = strings.Join(paths, ",")
 	fetcher := &modproxy.Fetcher{
 		Proxy:   env.GOPROXY,
 		NoProxy: env.GONOPROXY,
 		Dir:     filepath.Join(opts.CacheDir, "download"),
 		Client:  opts.HTTP,
 	}
-	hin := hashInputs{offline: opts.Offline, fetcher: fetcher}
-	requires := make(map[string]requireLoc)
-	var work *workspace
 
-	if env.GOWORK != "" && env.GOWORK != "off" {
-		rel := g.Rel(filepath.Dir(env.GOWORK))
-		data, err := os.ReadFile(env.GOWORK)
-		if err != nil {
-			return nil, &OpError{err}
-		}
-		name := joinRel(rel, filepath.Base(env.GOWORK))
-		wf, fs := verify.CheckWorkFile(name, data)
-		res.Findings = append(res.Findings, fs...)
-		if wf != nil {
-			hin.replaces = append(hin.replaces, wf.Replace...)
-		}
-		if wf == nil {
-			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
-		} else {
-			work = &workspace{rel: rel, name: filepath.Base(env.GOWORK), wf: wf}
-			for _, u := range wf.Use {
-				r := joinRel(rel, filepath.ToSlash(u.Path))
-				use := filepath.ToSlash(u.Path)
-				if filepath.IsAbs(u.Path) {
-					r = g.Rel(u.Path)
-					if p, err := filepath.Rel(filepath.Dir(env.GOWORK), u.Path); err == nil {
-						use = filepath.ToSlash(p)
-					}
-				}
-				mods = append(mods, moduleFiles{rel: r, use: use})
-			}
-		}
-		if _, err := readSum(res, &hin, dir, joinRel(rel, "go.work.sum")); err != nil {
-			return nil, err
-		}
-	} else {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &OpError{fmt.Errorf("%s has no go.mod: it is not a Go module (run modseal in a module directory, or go mod init first)", dir)}
-			}
-			return nil, &OpError{err}
-		}
-		mods = append(mods, moduleFiles{rel: "."})
-	}
-
-	var paths []string
-	for i := range mods {
-		m := &mods[i]
-		name := joinRel(m.rel, "go.mod")
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			return nil, &OpError{err}
-		}
-		mf, fs := verify.CheckModFile(name, data)
-		res.Findings = append(res.Findings, fs...)
-		m.mf = mf
-		if mf != nil && mf.Module != nil {
-			paths = append(paths, mf.Module.Mod.Path)
-			hin.replaces = append(hin.replaces, mf.Replace...)
-			for _, r := range mf.Require {
-				if _, ok := requires[r.Mod.Path]; !ok {
-					requires[r.Mod.Path] = requireLoc{name, lineOf(r.Syntax)}
-				}
-			}
-		}
-		if m.sumLines, err = readSum(res, &hin, dir, joinRel(m.rel, "go.sum")); err != nil {
-			return nil, err
-		}
-	}
-	res.Module = strings.Join(paths, ",")
-	// The go command's checks, concurrently: they only read. Whether a
-	// failed go command is an operational failure or the consequence of a
-	// finding is decided once they have all finished.
-	var mu sync.Mutex
-	type failure struct {
-		check string
-		err   error
-	}
-	var failures []failure
-	var securityErr *verify.SecurityError
+	var (
+		mu          sync.Mutex
+		wg          sync.WaitGroup
+		failures    []failure
+		securityErr *verify.SecurityError
+		list        []graph.Module // the build list, nil if not computed
+		listOK      bool
+		verifiedMVs map[module.Version]bool
+		zips        map[module.Version]string
+		hashErr     error
+		sumdbAsked  bool // the checksum database answered for every public line
+	)
 	fail := func(check string, err error) {
 		mu.Lock()
 		failures = append(failures, failure{check, err})
 		mu.Unlock()
 	}
-	// goWG counts the go commands; goDone closes when they have all
-	// finished. The other checks (checksum database, proxy questions,
-	// hashes) run in wg, alongside. The hash check starts as soon as the
-	// graph is known: a module file no cache has yet waits for goDone (a go
-	// command may be putting it in modseal's cache) before it is downloaded.
-	var wg, goWG sync.WaitGroup
-	var opErr error
-	goDone := make(chan struct{})
-	if !allSkipped(opts.Skip, checkTidy) {
-		for _, m := range mods {
-			goWG.Go(func() {
-				edits, err := g.TidyDiff(ctx, filepath.Join(dir, filepath.FromSlash(m.rel)), m.sumLines)
-				if err != nil {
-					fail("tidy", err)
-					return
-				}
-				fs := graph.TidyFindings(joinRel(m.rel, "go.sum"), edits)
-				mu.Lock()
-				res.Findings = append(res.Findings, fs...)
-				mu.Unlock()
-			})
-		}
+	addFindings := func(fs []verify.Finding, skipped ...Skipped) {
+		mu.Lock()
+		res.Findings = append(res.Findings, fs...)
+		res.Skipped = append(res.Skipped, skipped...)
+		mu.Unlock()
 	}
-	// The build list and the graph feed the report's module count and
-	// graph_digest, but cost a go command each: with --skip leaving no check
-	// that needs them (as in the pre-commit hook), they are not computed.
-	needList := !allSkipped(opts.Skip, checkOrigin) && !opts.Offline
+
+	// The hash check: every module version go.sum has an h1 line for.
 	hashing := !allSkipped(opts.Skip, checkHash)
+	hin := hashInputs{sums: ld.sums, offline: opts.Offline, fetcher: fetcher, own: fetcher.Dir}
 	if hashing && opts.ChangedSince != "" {
-		unchanged, err := sumLinesAt(ctx, dir, opts.ChangedSince, hin.sums)
+		unchanged, err := sumLinesAt(ctx, dir, opts.ChangedSince, ld.sums)
 		if err != nil {
 			return nil, &OpError{err}
 		}
 		hin.unchanged = unchanged
-		if unchanged != nil && changedLines(hin.sums, unchanged) == 0 {
+		if unchanged != nil && changedLines(ld.sums, unchanged) == 0 {
 			// The usual commit: go.sum is as at REV, so no module needs
-			// re-verifying, and the graph that would say which is not needed.
+			// re-verifying.
 			hashing = false
 			res.Skipped = append(res.Skipped, Skipped{"hash", fmt.Sprintf("no go.sum line differs from %s (--changed): no module to re-verify", opts.ChangedSince)})
 		}
 	}
-	needGraph := hashing || !allSkipped(opts.Skip, checkVendor)
-	switch {
-	case opts.Offline && !allSkipped(opts.Skip, checkOrigin):
-		res.Skipped = append(res.Skipped, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
-		res.Skipped = append(res.Skipped, Skipped{"build-list", "not computed: --offline leaves out the only check that needs it"})
-	case !needList:
-		res.Skipped = append(res.Skipped, Skipped{"build-list", "not computed: no check that needs it ran (--skip)"})
-	}
-	if !needGraph {
-		res.Skipped = append(res.Skipped, Skipped{"graph", "not computed: no check that needs it ran (--skip)"})
-	}
-	if needList {
-		goWG.Go(func() {
-			list, err := g.BuildList(ctx)
+	if hashing {
+		if env.GOMODCACHE != "" {
+			hin.extracted = env.GOMODCACHE
+			hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
+		}
+		hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), fetcher.Dir)
+		wg.Go(func() {
+			fs, skipped, verified, z, err := checkHashes(ctx, hin, opts)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				fail("build-list", err)
-				fail("origin", fmt.Errorf("needs the build list: %w", err))
+				hashErr = err
 				return
 			}
-			n := 0
-			for _, m := range list {
-				if !m.Main {
-					n++
-				}
-			}
-			mu.Lock()
-			res.Modules = n
-			mu.Unlock()
-			wg.Go(func() {
-				fs, skipped, err := originCheck(ctx, fetcher, list, requires, opts)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failures = append(failures, failure{"origin", &networkError{err}})
-					return
-				}
-				res.Findings = append(res.Findings, fs...)
-				res.Skipped = append(res.Skipped, skipped...)
-			})
+			res.Findings = append(res.Findings, fs...)
+			res.Skipped = append(res.Skipped, skipped...)
+			verifiedMVs, zips = verified, z
 		})
 	}
-	if needGraph {
-		goWG.Go(func() {
+
+	// The go command's answers.
+	if !allSkipped(opts.Skip, checkTidy) {
+		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
+		// check reports only lines no module's go.sum is reported to lack.
+		var tidyWG sync.WaitGroup
+		var moduleEdits []graph.SumEdit
+		tidyWG.Add(len(ld.mods))
+		for _, m := range ld.mods {
+			wg.Go(func() {
+				defer tidyWG.Done()
+				moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
+				tr, err := g.Tidy(ctx, moddir, m.sumLines)
+				var edits []graph.SumEdit
+				if tr != nil {
+					edits = tr.Sum
+				}
+				if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
+					mu.Lock()
+					res.Skipped = append(res.Skipped, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
+					mu.Unlock()
+					return
+				}
+				if err != nil {
+					fail("tidy", err)
+					return
+				}
+				if ld.work == nil {
+					// A requirement no package imports: tidy would drop it,
+					// go list -m all refuses without its go.sum lines.
+					more, err := g.ListMissing(ctx, moddir, m.sumLines)
+					if err != nil {
+						fail("tidy", err)
+						return
+					}
+					edits = graph.MergeSumEdits(edits, more)
+				}
+				mu.Lock()
+				moduleEdits = append(moduleEdits, edits...)
+				mu.Unlock()
+				addFindings(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
+			})
+		}
+		if ld.work != nil {
+			name := joinRel(ld.work.rel, "go.work.sum")
+			lines := 0
+			for _, sf := range ld.sums {
+				if sf.Name == name {
+					lines = len(sf.Lines)
+				}
+			}
+			wg.Go(func() {
+				_, edits, err := g.WorkSumMissing(ctx, lines)
+				if err != nil {
+					fail("tidy", err)
+					return
+				}
+				tidyWG.Wait()
+				mu.Lock()
+				n := len(moduleEdits)
+				edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
+				mu.Unlock()
+				addFindings(graph.TidyFindings(name, edits))
+			})
+		}
+	}
+	origin := !allSkipped(opts.Skip, checkOrigin)
+	if origin && opts.Offline {
+		res.Skipped = append(res.Skipped, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
+	}
+	// The build list feeds the report's module count, the vendor check's
+	// selected versions and the origin check; the pre-commit hook, which
+	// skips every check that needs it, does without.
+	vendoring := !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, ld.work, ld.mods)
+	committed, err := readCommittedSnapshot(dir)
+	if err != nil {
+		return nil, &OpError{err}
+	}
+	drift := committed != nil && !allSkipped(opts.Skip, checkDrift)
+	if hashing || vendoring || drift || (origin && !opts.Offline) || !allSkipped(opts.Skip, checkTidy) {
+		wg.Go(func() {
+			l, err := g.BuildList(ctx)
+			if err != nil {
+				fail("build-list", err)
+				return
+			}
+			mu.Lock()
+			list, listOK = l, true
+			mu.Unlock()
+			if origin && !opts.Offline {
+				fs, skipped, err := originCheck(ctx, fetcher, l, ld.requires, opts)
+				if err != nil {
+					fail("origin", err)
+					return
+				}
+				addFindings(fs, skipped...)
+			}
+		})
+		wg.Go(func() {
 			edges, err := g.Edges(ctx)
 			if err != nil {
 				fail("graph", err)
-				if !allSkipped(opts.Skip, checkHash) {
-					fail("hash", fmt.Errorf("needs the module graph: %w", err))
-				}
 				return
 			}
 			mu.Lock()
 			res.GraphDigest = graph.Digest(edges)
 			mu.Unlock()
-			if !hashing {
-				if !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, work, mods) {
-					mu.Lock()
-					res.Skipped = append(res.Skipped, Skipped{"vendor", "needs the module hashes, which were not checked"})
-					mu.Unlock()
-				}
-				return
-			}
-			hin.edges = edges
-			hin.goDone = goDone
-			if env.GOMODCACHE != "" {
-				hin.extracted = env.GOMODCACHE
-				hin.downloads = append(hin.downloads, filepath.Join(env.GOMODCACHE, "cache", "download"))
-			}
-			hin.downloads = append(hin.downloads, filepath.Join(opts.CacheDir, "mod", "cache", "download"), filepath.Join(opts.CacheDir, "download"))
-			wg.Go(func() {
-				fs, skipped, verified, zips, err := checkHashes(ctx, hin, opts)
-				if err != nil {
-					fail("hash", err)
-					return
-				}
-				var vfs []verify.Finding
-				var vskipped []Skipped
-				if !allSkipped(opts.Skip, checkVendor) {
-					if vfs, vskipped, err = checkVendors(vendorInputs{dir: dir, work: work, mods: mods, zips: zips, sums: hin.sums}); err != nil {
-						mu.Lock()
-						opErr = err
-						mu.Unlock()
-						return
-					}
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				res.Findings = append(append(res.Findings, fs...), vfs...)
-				res.Skipped = append(append(res.Skipped, skipped...), vskipped...)
-				res.Verified = verified
-			})
 		})
+	} else {
+		res.Skipped = append(res.Skipped, Skipped{"build-list,graph", "not computed: no check that needs them ran (--skip)"})
 	}
-	if committed, err := readCommittedSnapshot(dir); err != nil {
-		return nil, &OpError{err}
-	} else if committed != nil && !allSkipped(opts.Skip, checkDrift) {
-		goWG.Go(func() {
+	if drift {
+		wg.Go(func() {
 			fs, err := snapshotDrift(ctx, g, committed, opts.Jobs)
 			if err != nil {
 				fail("drift", err)
 				return
 			}
-			mu.Lock()
-			res.Findings = append(res.Findings, fs...)
-			mu.Unlock()
+			addFindings(fs)
 		})
 	}
 	if !allSkipped(opts.Skip, checkSumDB) {
 		wg.Go(func() {
-			fs, skipped, checkpoint, err := sumdbCheck(ctx, env, hin.sums, opts)
+			fs, skipped, checkpoint, err := sumdbCheck(ctx, env, ld.sums, opts)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Checkpoint = checkpoint
@@ -372,42 +455,66 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				securityErr = se
 			case err != nil:
 				failures = append(failures, failure{"sumdb", &networkError{err}})
+			default:
+				sumdbAsked = !opts.Offline && env.GOSUMDB != "off"
 			}
 			res.Findings = append(res.Findings, fs...)
 			res.Skipped = append(res.Skipped, skipped...)
 		})
 	}
-	goWG.Wait()
-	close(goDone)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, &OpError{err}
+	}
 	if securityErr != nil {
 		return nil, securityErr
 	}
-	if opErr != nil {
-		return nil, &OpError{opErr}
-	}
-	if !needList || allSkipped(opts.Skip, checkOrigin) {
-		failures = slices.DeleteFunc(failures, func(f failure) bool { return f.check == "origin" })
-	}
-	findingErrors := hasErrors(res.Findings)
-	for _, f := range failures {
-		switch {
-		case errors.As(f.err, new(*networkError)):
-			// A service the check requires could not be reached: no
-			// finding explains that.
-			return nil, &OpError{fmt.Errorf("%v\n(to audit without the network, pass --offline; to leave one check out, --skip its rules: %s)", f.err, strings.Join(checkRules[f.check], ","))}
-		case errors.Is(f.err, graph.ErrOffline):
-			res.Skipped = append(res.Skipped, Skipped{f.check, f.err.Error()})
-		case findingErrors, opts.Skip[verify.RuleGoSumMissing] && strings.Contains(f.err.Error(), "missing go.sum entry"):
-			// The go command refuses what the findings already report
-			// (a go.mod or go.sum it cannot use), or what the user chose
-			// not to hear about: not a second, operational failure.
-			res.Skipped = append(res.Skipped, Skipped{f.check, "the go command refused the files with the errors reported: " + oneLine(f.err)})
-		default:
-			return nil, &OpError{f.err}
-		}
+	if hashErr != nil {
+		return nil, &OpError{fmt.Errorf("hash check: %v", hashErr)}
 	}
 
+	// The vendor check needs neither the network nor the graph: it runs
+	// last, with the zips the hash check verified and, when the go command
+	// gave it, the selected build list.
+	if !allSkipped(opts.Skip, checkVendor) {
+		vin := vendorInputs{dir: dir, work: ld.work, mods: ld.mods, zips: zips, sums: ld.sums}
+		if listOK {
+			vin.selected = selectedVersions(list)
+		}
+		fs, skipped, err := checkVendors(vin)
+		if err != nil {
+			return nil, &OpError{err}
+		}
+		res.Findings = append(res.Findings, fs...)
+		res.Skipped = append(res.Skipped, skipped...)
+	}
+	if listOK {
+		res.Modules, res.Verified = countModules(list, verifiedMVs)
+	} else {
+		res.Verified = len(verifiedMVs)
+	}
+
+	type loc struct {
+		file string
+		line int
+	}
+	disputed := make(map[loc]bool) // go.sum lines the database disagrees with
+	for _, f := range res.Findings {
+		if f.Rule == verify.RuleSumDBMismatch || f.Rule == verify.RuleSumDBMissing {
+			disputed[loc{f.File, f.Line}] = true
+		}
+	}
+	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })
+	res.Findings = dropRepeatedMissing(res.Findings)
+	res.Findings = triage(res.Findings, func(f verify.Finding) bool {
+		return sumdbAsked && !disputed[loc{f.File, f.Line}] && !module.MatchPrefixPatterns(env.GONOSUMDB, f.Module)
+	})
+	fs, skipped, err := classifyFailures(failures, res.Findings, opts.Skip, ld.sums, ld.requires)
+	if err != nil {
+		return nil, &OpError{err}
+	}
+	res.Findings = append(res.Findings, fs...)
+	res.Skipped = append(res.Skipped, skipped...)
 	res.Findings = dropRedundantUnused(res.Findings)
 	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })
 	Sort(res.Findings)
@@ -415,24 +522,52 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// readSum parses the go.sum-format file name (relative to dir) if it exists
-// and returns its number of lines.
-func readSum(res *Result, hin *hashInputs, dir, name string) (int, error) {
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+// selectedVersions maps each module path of the build list to its selected
+// version.
+func selectedVersions(list []graph.Module) map[string]string {
+	sel := make(map[string]string, len(list))
+	for _, m := range list {
+		if !m.Main {
+			sel[m.Path] = m.Version
+		}
 	}
-	if err != nil {
+	return sel
+}
+
+// countModules counts the build list's modules (main modules excluded) and
+// those of them whose files, or whose replacement's, matched go.sum.
+func countModules(list []graph.Module, verified map[module.Version]bool) (modules, hashed int) {
+	for _, m := range list {
+		if m.Main {
+			continue
+		}
+		modules++
+		mv := module.Version{Path: m.Path, Version: m.Version}
+		if m.Replace != nil {
+			mv = module.Version{Path: m.Replace.Path, Version: m.Replace.Version}
+		}
+		if verified[mv] {
+			hashed++
+		}
+	}
+	return modules, hashed
+}
+
+// readSum parses the go.sum-format file name (relative to dir) into ld.sums;
+// a file that does not exist is parsed as empty.
+func readSum(res *Result, ld *loaded, dir, name string) (lines int, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, &OpError{err}
 	}
 	sf, fs := verify.ParseSum(name, data)
 	res.Findings = append(res.Findings, fs...)
-	hin.sums = append(hin.sums, sf)
-	n := strings.Count(string(data), "\n")
+	ld.sums = append(ld.sums, sf)
+	lines = bytes.Count(data, []byte("\n"))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
-		n++
+		lines++
 	}
-	return n, nil
+	return lines, nil
 }
 
 // Sort orders findings by file, line, rule and message: the report order.

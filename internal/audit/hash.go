@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
 	"github.com/modseal/modseal/internal/gocmd"
@@ -19,59 +19,77 @@ import (
 	"github.com/modseal/modseal/verify"
 )
 
-// hashInputs is what the hash check needs from the rest of the audit.
+// hashInputs is what the hash check needs from the rest of the audit. It
+// needs nothing from the go command: the module versions to verify are
+// every h1 line of go.sum and go.work.sum, so a go.mod or go.sum the go
+// command refuses is still checked.
 type hashInputs struct {
-	edges    []string          // sorted go mod graph lines
-	sums     []*verify.SumFile // go.sum and go.work.sum files
-	replaces []*modfile.Replace
+	sums []*verify.SumFile // go.sum and go.work.sum files
 	// downloads are directories in the GOPROXY layout (path/@v/version.ext)
 	// to read module files from, in order: the user's module cache, the go
 	// command's cache in modseal's cache, modseal's own downloads.
 	downloads []string
+	// own is modseal's download directory (one of downloads): a file there
+	// that does not match go.sum is removed once reported, as the go
+	// command never keeps a download that does not match go.sum.
+	own string
 	// extracted is the user's module cache, whose extracted directories
 	// builds compile; "" if there is none.
 	extracted string
 	fetcher   *modproxy.Fetcher // nil: never download
-	// goDone closes when the go commands of the audit have finished: they
-	// may still be putting module files in modseal's cache.
-	goDone <-chan struct{}
 	// unchanged holds the "path version hash" lines of go.sum at
 	// --changed REV; nil verifies every module.
 	unchanged map[string]bool
 	offline   bool
 }
 
-// checkHashes compares every module of the graph that go.sum has a hash
-// for with the files in the module caches.
-func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []Skipped, verified int, zips map[module.Version]string, err error) {
-	idx := make(map[string]*verify.SumRef)
-	for _, sf := range in.sums {
+// sumModules returns one check for each module version go.sum-format files
+// have an h1 line for (the zip's, the go.mod's or both), sorted; where two
+// files hash one version, the first file's line is checked.
+func sumModules(sums []*verify.SumFile) []verify.ModuleCheck {
+	byMod := make(map[module.Version]*verify.ModuleCheck)
+	for _, sf := range sums {
 		for _, l := range sf.Lines {
 			if !strings.HasPrefix(l.Hash, "h1:") {
 				continue
 			}
-			k := l.Path + " " + l.Version
-			if _, ok := idx[k]; !ok {
-				idx[k] = &verify.SumRef{File: sf.Name, Line: l.Line, Hash: l.Hash}
+			v, isMod := strings.CutSuffix(l.Version, "/go.mod")
+			m := module.Version{Path: l.Path, Version: v}
+			c := byMod[m]
+			if c == nil {
+				c = &verify.ModuleCheck{Module: m}
+				byMod[m] = c
+			}
+			ref := &verify.SumRef{File: sf.Name, Line: l.Line, Hash: l.Hash}
+			switch {
+			case isMod && c.GoMod == nil:
+				c.GoMod = ref
+			case !isMod && c.Zip == nil:
+				c.Zip = ref
 			}
 		}
 	}
+	mods := make([]module.Version, 0, len(byMod))
+	for m := range byMod {
+		mods = append(mods, m)
+	}
+	module.Sort(mods)
+	checks := make([]verify.ModuleCheck, len(mods))
+	for i, m := range mods {
+		checks[i] = *byMod[m]
+	}
+	return checks
+}
 
+// checkHashes compares every module version go.sum has a hash for with the
+// files in the module caches: the .mod file and the zip (hash-mismatch), the
+// extracted directory (cache-tampered).
+func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []Skipped, verified map[module.Version]bool, zips map[module.Version]string, err error) {
 	unchanged := in.unchanged
 	notChanged := 0
 	var checks []verify.ModuleCheck
-	seen := make(map[module.Version]bool)
-	for _, m := range graphModules(in.edges) {
-		target, local := replaceFor(in.replaces, m)
-		if local || seen[target] {
-			continue
-		}
-		seen[target] = true
-		c := verify.ModuleCheck{Module: target, Zip: idx[target.Path+" "+target.Version], GoMod: idx[target.Path+" "+target.Version+"/go.mod"]}
-		if c.Zip == nil && c.GoMod == nil {
-			continue // gosum-missing says so
-		}
-		if unchanged != nil && sameAt(unchanged, target, c) {
+	for _, c := range sumModules(in.sums) {
+		if unchanged != nil && sameAt(unchanged, c.Module, c) {
 			notChanged++
 			continue
 		}
@@ -99,8 +117,14 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 				c := &checks[i]
 				skip, err := locate(ctx, in, c, !opts.Skip[verify.RuleCacheTampered])
 				var res verify.CheckResult
-				if err == nil && skip == "" {
+				if err == nil && (c.ModFile != "" || c.ZipFile != "" || c.Dir != "") {
+					// What is at hand is checked even when a file is
+					// missing: the module is then skipped, not verified,
+					// but its findings stand.
 					res, err = hasher.Check(*c, buf)
+				}
+				if err == nil {
+					forgetBad(in.own, c, res.Findings)
 				}
 				results[i] = outcome{res, skip, err}
 				bytes.Add(res.Bytes)
@@ -119,21 +143,24 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 	close(jobs)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return nil, nil, 0, nil, ctx.Err()
+		return nil, nil, nil, nil, ctx.Err()
 	}
 
 	zips = make(map[module.Version]string)
+	verified = make(map[module.Version]bool)
 	skips := make(map[string][]string) // reason → modules
 	for i, o := range results {
 		switch {
 		case o.err != nil:
-			return nil, nil, 0, nil, fmt.Errorf("%s: %v", checks[i].Module, o.err)
-		case o.skip != "":
-			skips[o.skip] = append(skips[o.skip], checks[i].Module.String())
+			return nil, nil, nil, nil, fmt.Errorf("%s: %v", checks[i].Module, o.err)
 		default:
 			findings = append(findings, o.res.Findings...)
+			if o.skip != "" {
+				skips[o.skip] = append(skips[o.skip], checks[i].Module.String())
+				break
+			}
 			if o.res.Verified {
-				verified++
+				verified[checks[i].Module] = true
 			}
 			if o.res.ZipVerified != "" {
 				zips[checks[i].Module] = o.res.ZipVerified
@@ -202,8 +229,12 @@ func sameAt(lines map[string]bool, m module.Version, c verify.ModuleCheck) bool 
 }
 
 // locate fills in where c's files are: the first module cache that has
-// them, else a download; the extracted directory only if dirs. It returns a skip reason when a file go.sum has a
-// hash for cannot be had.
+// them, else a download; the extracted directory only if dirs. The
+// extracted directory is what builds compile, so it is checked against
+// go.sum's zip hash whether or not the zip is still there; a zip is only
+// downloaded when there is no directory to check. It returns a skip
+// reason when a file go.sum has a hash for cannot be had (the zip counts as
+// had when its extracted directory is).
 func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck, dirs bool) (string, error) {
 	escPath, err := module.EscapePath(c.Module.Path)
 	if err != nil {
@@ -226,16 +257,6 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck, dirs bool
 		if p := find(ext); p != "" {
 			return p, "", nil
 		}
-		if in.goDone != nil {
-			select {
-			case <-in.goDone:
-			case <-ctx.Done():
-				return "", "", ctx.Err()
-			}
-			if p := find(ext); p != "" {
-				return p, "", nil
-			}
-		}
 		if in.offline {
 			return "", "not in any module cache, and --offline forbids downloading", nil
 		}
@@ -244,78 +265,79 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck, dirs bool
 		}
 		p, err := in.fetcher.Fetch(ctx, c.Module, ext)
 		var ue *modproxy.UnavailableError
-		if errors.As(err, &ue) {
+		switch {
+		case err == nil:
+			return p, "", nil
+		case ctx.Err() != nil:
+			return "", "", ctx.Err()
+		case errors.As(err, &ue):
 			return "", ue.Reason, nil
+		case errors.Is(err, fs.ErrNotExist):
+			return "", "not in any module cache, and no proxy has it", nil
 		}
-		return p, "", err
+		// Not a pass: listed under skipped with the reason. The
+		// checksum database check still vouches for go.sum's line.
+		return "", "not in any module cache, and downloading it failed: " + originErrReason(err), nil
 	}
-	if c.GoMod != nil {
-		p, skip, err := get("mod")
-		if err != nil || skip != "" {
-			return skip, err
-		}
-		c.ModFile = p
-	}
-	if c.Zip != nil {
-		p, skip, err := get("zip")
-		if err != nil || skip != "" {
-			return skip, err
-		}
-		c.ZipFile = p
+	if c.Zip != nil && dirs && in.extracted != "" {
 		// Only the user's module cache holds directories that builds
 		// compile; modseal's own is the go command's scratch space. With
 		// cache-tampered skipped (the pre-commit hook), no directory is
-		// hashed at all: that is most of the work.
-		if dirs && in.extracted != "" {
-			d := filepath.Join(in.extracted, filepath.FromSlash(escPath)+"@"+escVer)
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-				c.Dir = d
+		// hashed at all: that is most of the work. The directory is
+		// found with Lstat: a link in its place is hashed as what it is.
+		d := filepath.Join(in.extracted, filepath.FromSlash(escPath)+"@"+escVer)
+		if fi, err := os.Lstat(d); err == nil && (fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0) {
+			c.Dir = d
+		}
+	}
+	skip := ""
+	if c.GoMod != nil {
+		p, why, err := get("mod")
+		if err != nil {
+			return "", err
+		}
+		c.ModFile, skip = p, why
+	}
+	if c.Zip != nil {
+		if p := find("zip"); p != "" || c.Dir != "" {
+			c.ZipFile = p
+		} else {
+			p, why, err := get("zip")
+			if err != nil {
+				return "", err
+			}
+			c.ZipFile = p
+			if skip == "" {
+				skip = why
 			}
 		}
 	}
-	return "", nil
+	return skip, nil
 }
 
-// graphModules returns the module versions named in go mod graph lines,
-// without the main module(s), sorted and unique.
-func graphModules(edges []string) []module.Version {
-	set := make(map[module.Version]bool)
-	for _, e := range edges {
-		for _, node := range strings.Fields(e) {
-			p, v, ok := strings.Cut(node, "@")
-			if ok && v != "" {
-				set[module.Version{Path: p, Version: v}] = true
-			}
-		}
+// forgetBad removes from modseal's own download directory own a file of c
+// that did not match go.sum, so that a later run, after the proxy is
+// fixed, downloads it again rather than report the same bad copy.
+func forgetBad(own string, c *verify.ModuleCheck, findings []verify.Finding) {
+	if own == "" {
+		return
 	}
-	out := make([]module.Version, 0, len(set))
-	for m := range set {
-		out = append(out, m)
-	}
-	module.Sort(out)
-	return out
-}
-
-// replaceFor applies the replace directives to m as the go command does: a
-// replacement of the exact version wins over one of all versions. local
-// reports a replacement by a directory, which has no hash.
-func replaceFor(replaces []*modfile.Replace, m module.Version) (target module.Version, local bool) {
-	var best *modfile.Replace
-	for _, r := range replaces {
-		if r.Old.Path != m.Path {
+	for _, f := range findings {
+		if f.Rule != verify.RuleHashMismatch {
 			continue
 		}
-		if r.Old.Version == m.Version || (r.Old.Version == "" && best == nil) {
-			best = r
+		for _, x := range []struct {
+			ref  *verify.SumRef
+			file string
+		}{{c.Zip, c.ZipFile}, {c.GoMod, c.ModFile}} {
+			if x.ref == nil || x.file == "" || x.ref.File != f.File || x.ref.Line != f.Line {
+				continue
+			}
+			if rel, err := filepath.Rel(own, x.file); err == nil && filepath.IsLocal(rel) {
+				os.Remove(x.file)
+			}
 		}
 	}
-	if best == nil {
-		return m, false
-	}
-	if modfile.IsDirectoryPath(best.New.Path) {
-		return m, true
-	}
-	return best.New, false
 }
 
 func listSome(items []string, most int) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -18,9 +19,12 @@ import (
 
 // checkOrigin is the part of the audit that asks the module proxy what the
 // authors say now: retracted (the latest go.mod retracts the selected
-// version), deprecated (its module directive says Deprecated:), and the
-// origin half of pseudo-version (timestamp and revision against .info).
-var checkOrigin = []string{verify.RuleRetracted, verify.RuleDeprecated, verify.RulePseudoVersion}
+// version), deprecated (its module directive says Deprecated:), and
+// origin-mismatch (a pseudo-version's timestamp and revision against the
+// proxy's .info). All three are advisory: nothing the proxy answers here is
+// covered by go.sum or the checksum database, so a module the proxy will not
+// answer about is listed under skipped, never an audit failure.
+var checkOrigin = []string{verify.RuleRetracted, verify.RuleDeprecated, verify.RuleOriginMismatch}
 
 // requireLoc is where a main go.mod requires a module.
 type requireLoc struct {
@@ -28,7 +32,10 @@ type requireLoc struct {
 	line int
 }
 
-// originCheck asks the proxy about every module of the build list.
+// originCheck asks the proxy about every module of the build list. A module
+// the proxy does not answer about (any status, a timeout after the bounded
+// retries, a malformed answer) is skipped with the reason; only a cancelled
+// ctx is an error.
 func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, requires map[string]requireLoc, opts Options) ([]verify.Finding, []Skipped, error) {
 	if opts.Offline {
 		return nil, []Skipped{{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"}}, nil
@@ -81,18 +88,30 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 	}
 	var findings []verify.Finding
 	skips := make(map[string][]string)
+	example := make(map[string]string) // reason → the first error behind it
 	for i, o := range out {
+		skip := o.skip
 		if o.err != nil {
-			return nil, nil, fmt.Errorf("asking the module proxy about %s: %v", jobs[i].mod, o.err)
+			skip = originErrReason(o.err)
+			if _, ok := example[skip]; !ok {
+				example[skip] = oneLine(o.err)
+			}
 		}
-		if o.skip != "" {
-			skips[o.skip] = append(skips[o.skip], jobs[i].mod.String())
+		if skip != "" {
+			skips[skip] = append(skips[skip], jobs[i].mod.String())
 		}
 		findings = append(findings, o.findings...)
 	}
 	var skipped []Skipped
 	for reason, mods := range skips {
-		skipped = append(skipped, Skipped{"origin", fmt.Sprintf("%d module(s) not checked: %s: %s", len(mods), reason, listSome(mods, 5))})
+		msg := fmt.Sprintf("%d module(s) not checked: %s: %s", len(mods), reason, listSome(mods, 5))
+		if len(mods) == len(jobs) && len(jobs) > 1 {
+			msg = fmt.Sprintf("no module checked (%d): %s", len(mods), reason)
+		}
+		if ex := example[reason]; ex != "" {
+			msg += " (first error: " + ex + ")"
+		}
+		skipped = append(skipped, Skipped{"origin", msg})
 	}
 	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Reason, b.Reason) })
 	return findings, skipped, nil
@@ -151,10 +170,16 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 		if data != nil {
 			notice, err := verify.ParseAuthorNotice(latest, data)
 			if err != nil {
-				return nil, "", fmt.Errorf("%s@%s: go.mod: %v", m.Path, latest, err)
+				return nil, "the go.mod of its latest version, as the proxy serves it, does not parse", nil
 			}
-			if r := notice.RetractedBy(m.Version); r != nil && !skip[verify.RuleRetracted] {
-				why := r.Rationale
+			if rs := notice.RetractedBy(m.Version); len(rs) > 0 && !skip[verify.RuleRetracted] {
+				var whys []string
+				for _, r := range rs {
+					if r.Rationale != "" && !slices.Contains(whys, r.Rationale) {
+						whys = append(whys, r.Rationale)
+					}
+				}
+				why := strings.Join(whys, "; ")
 				if why == "" {
 					why = "no rationale given"
 				}
@@ -166,7 +191,7 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 		}
 	}
 
-	if module.IsPseudoVersion(m.Version) && !skip[verify.RulePseudoVersion] {
+	if module.IsPseudoVersion(m.Version) && !skip[verify.RuleOriginMismatch] {
 		info, err := f.Stat(ctx, m)
 		switch {
 		case errors.As(err, &ue):
@@ -179,8 +204,23 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 			hash = info.Origin.Hash
 		}
 		if err := verify.CheckPseudoOrigin(m.Version, info.Time, hash); err != nil {
-			add(verify.RulePseudoVersion, "%s: pseudo-version disagrees with the proxy: %v", m, err)
+			add(verify.RuleOriginMismatch, "%s: the proxy's .info disagrees with the pseudo-version: %v; "+
+				".info is not covered by go.sum or the checksum database and the go command does not check it when it uses a proxy, "+
+				"so confirm from version control (the commit's time in UTC and its hash) before acting", m, err)
 		}
 	}
 	return findings, skipReason, nil
+}
+
+// originErrReason groups the failures of the origin check for the skipped
+// list: by the proxy's status, else as no answer.
+func originErrReason(err error) string {
+	var re *modproxy.RequestError
+	switch {
+	case errors.As(err, &re) && re.StatusCode != 0:
+		return fmt.Sprintf("the module proxy answered %d %s", re.StatusCode, http.StatusText(re.StatusCode))
+	case errors.As(err, &re):
+		return "the module proxy did not answer"
+	}
+	return "the module proxy's answer could not be used"
 }

@@ -1,0 +1,196 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/verify"
+)
+
+// A failure is a check that could not give its answer.
+type failure struct {
+	check string // tidy, build-list, graph, drift, origin, sumdb
+	err   error
+}
+
+// explainedBy lists, for each rule the go command can refuse the files
+// for, the findings that already report the same problem with a module.
+var explainedBy = map[string][]string{
+	verify.RuleHashMismatch: {verify.RuleHashMismatch, verify.RuleSumDBMismatch, verify.RuleCacheTampered, verify.RuleGoSumConflict, verify.RuleGoSumSyntax},
+	verify.RuleGoSumMissing: {verify.RuleGoSumMissing, verify.RuleGoSumSyntax, verify.RuleGoSumMergeConflict},
+	verify.RuleGoSumSyntax:  {verify.RuleGoSumSyntax, verify.RuleGoSumMergeConflict, verify.RuleGoSumConflict},
+	verify.RuleGoModSyntax:  {verify.RuleGoModSyntax, verify.RuleGoSumMergeConflict},
+}
+
+// classifyFailures decides what each failed check means, as a pure
+// function of the failures and the findings the audit has made:
+//   - a required service that could not be reached (the checksum
+//     database) fails the audit: no finding explains it;
+//   - a go command that needed the network under --offline is a skip;
+//   - a go command that refused the files is read line by line
+//     (graph.Refusals): each reason a rule names becomes a finding at its
+//     line, unless a finding already reports it or the rule is skipped; a
+//     reason no rule names fails the audit, even when other reasons were
+//     explained, so an unrelated failure is never hidden behind a finding.
+//
+// It returns the findings to add and the skipped checks, each go command
+// error listed once with the checks it held up.
+func classifyFailures(failures []failure, findings []verify.Finding, skip map[string]bool, sums []*verify.SumFile, requires map[string]requireLoc) ([]verify.Finding, []Skipped, error) {
+	var added []verify.Finding
+	type held struct {
+		checks []string
+		reason string
+	}
+	var helds []*held
+	byText := make(map[string]*held)
+	hold := func(check, text, reason string) {
+		h := byText[text]
+		if h == nil {
+			h = &held{reason: reason}
+			byText[text] = h
+			helds = append(helds, h)
+		}
+		if !slices.Contains(h.checks, check) {
+			h.checks = append(h.checks, check)
+		}
+	}
+	for _, f := range failures {
+		var ne *networkError
+		if errors.As(f.err, &ne) {
+			return nil, nil, fmt.Errorf("%v\n(to audit without the network, pass --offline; to leave one check out, --skip its rules: %s)", f.err, strings.Join(checkRules[f.check], ","))
+		}
+		if errors.Is(f.err, graph.ErrOffline) {
+			hold(f.check, graph.ErrOffline.Error(), graph.ErrOffline.Error())
+			continue
+		}
+		stderr := f.err.Error()
+		var ge *gocmd.Error
+		if errors.As(f.err, &ge) && strings.TrimSpace(ge.Stderr) != "" {
+			stderr = ge.Stderr
+		}
+		explained, unexplained := graph.Refusals(stderr)
+		unexplained = slices.DeleteFunc(unexplained, func(line string) bool { return aboutInvalid(line, findings) })
+		if len(unexplained) > 0 || (len(explained) == 0 && !isAboutInvalid(stderr, findings)) {
+			return nil, nil, f.err
+		}
+		if len(explained) == 0 {
+			hold(f.check, stderr, "the go command could not load the versions reported as invalid: "+oneLine(errors.New(stderr)))
+			continue
+		}
+		for _, r := range explained {
+			if skip[r.Rule] || reported(r, findings) || reported(r, added) {
+				continue
+			}
+			added = append(added, refusalFinding(r, sums, requires))
+		}
+		first := strings.TrimSuffix(explained[0].Text, "; to add it:")
+		hold(f.check, first, "the go command refused the files for the reasons reported: "+oneLine(errors.New(first)))
+	}
+	var skipped []Skipped
+	for _, h := range helds {
+		slices.Sort(h.checks)
+		skipped = append(skipped, Skipped{strings.Join(h.checks, ","), h.reason})
+	}
+	return added, skipped, nil
+}
+
+// invalidRules are the findings that make a module version one no proxy can
+// serve: the go command's failure to fetch it (404, 410, "invalid version")
+// follows from them and says nothing new.
+var invalidRules = []string{verify.RuleModulePath, verify.RuleNoncanonicalVersion, verify.RulePseudoVersion, verify.RuleMajorVersionSuffix}
+
+// reModAt finds the module@version a go command error line is about.
+var reModAt = regexp.MustCompile(`(\S+)@(v[^\s:]+)`)
+
+// aboutInvalid reports whether a go command error line names a module
+// version a finding already reports as invalid.
+func aboutInvalid(line string, fs []verify.Finding) bool {
+	for _, m := range reModAt.FindAllStringSubmatch(line, -1) {
+		path := m[1]
+		if i := strings.LastIndex(path, "/"); strings.Contains(path, "://") && i >= 0 {
+			continue // a URL, not a module
+		}
+		for _, f := range fs {
+			if slices.Contains(invalidRules, f.Rule) && f.Module == path && (f.Version == "" || f.Version == m[2]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isAboutInvalid reports whether a go command's error names, on some line,
+// a module version a finding reports as invalid.
+func isAboutInvalid(stderr string, fs []verify.Finding) bool {
+	for line := range strings.SplitSeq(stderr, "\n") {
+		if aboutInvalid(line, fs) {
+			return true
+		}
+	}
+	return false
+}
+
+// reported reports whether a finding in fs already says what r says.
+func reported(r graph.Refusal, fs []verify.Finding) bool {
+	rules := explainedBy[r.Rule]
+	if rules == nil {
+		rules = []string{r.Rule}
+	}
+	for _, f := range fs {
+		if !slices.Contains(rules, f.Rule) {
+			continue
+		}
+		if r.Module.Path == "" || f.Module == r.Module.Path && (r.Module.Version == "" || f.Version == r.Module.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+// refusalFinding places r at the line it is about: go.sum's line for the
+// module version (hash-mismatch), the go.mod line that requires the module,
+// or the file and line the go command named.
+func refusalFinding(r graph.Refusal, sums []*verify.SumFile, requires map[string]requireLoc) verify.Finding {
+	file, line := r.File, r.Line
+	if r.Module.Path != "" {
+		version := r.Module.Version
+		if r.GoMod {
+			version += "/go.mod"
+		}
+		found := false
+		if r.Rule == verify.RuleHashMismatch {
+			for _, sf := range sums {
+				for _, l := range sf.Lines {
+					if !found && l.Path == r.Module.Path && l.Version == version {
+						file, line, found = sf.Name, l.Line, true
+					}
+				}
+			}
+		}
+		if loc, ok := requires[r.Module.Path]; ok && !found {
+			file, line = loc.file, loc.line
+		}
+	}
+	if file == "" {
+		file = "go.mod"
+		if len(sums) > 0 && (r.Rule == verify.RuleGoSumMissing || r.Rule == verify.RuleHashMismatch) {
+			file = sums[len(sums)-1].Name
+		}
+	}
+	fd := verify.NewFinding(r.Rule, file, line, "the go command refuses the module files: %s%s", r.Text, refusalAdvice[r.Rule])
+	fd.Module, fd.Version = r.Module.Path, r.Module.Version
+	return fd
+}
+
+// refusalAdvice is what to do about each kind of refusal.
+var refusalAdvice = map[string]string{
+	verify.RuleGoSumMissing:          " (run go mod tidy, or go mod download for the module, and commit go.sum)",
+	verify.RuleHashMismatch:          " (go.sum and the downloaded files disagree: find out which changed before building)",
+	verify.RulePseudoVersion:         " (use the pseudo-version the go command computes for that commit: go get module@commit)",
+	verify.RuleIncompatibleWithGoMod: " (require the module by its /vN path instead)",
+}

@@ -1,0 +1,163 @@
+package audit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/verify"
+)
+
+// missingGoModSums reports, at the require line, every module a main
+// module's go.mod requires whose go.mod hash no go.sum (or go.work.sum) line
+// holds. Every go command that loads the module graph reads the go.mod of
+// each direct requirement, so it fails with "missing go.sum entry for go.mod
+// file", even when go mod tidy would rather drop the requirement (no
+// package imports it) and so reports no line to add. This needs neither the
+// go command nor the network. A module built from vendor/ (the go command's
+// default where vendor/modules.txt exists) does not read go.sum, and a
+// requirement replaced by a directory or by a workspace module has no hash.
+func missingGoModSums(dir string, ld *loaded) []verify.Finding {
+	have := make(map[string]bool)
+	for _, sf := range ld.sums {
+		for _, l := range sf.Lines {
+			if strings.HasSuffix(l.Version, "/go.mod") {
+				have[l.Path+" "+l.Version] = true
+			}
+		}
+	}
+	workMods := make(map[string]bool)
+	for _, m := range ld.mods {
+		if m.mf != nil && m.mf.Module != nil {
+			workMods[m.mf.Module.Mod.Path] = true
+		}
+	}
+	var workReplace []*modfile.Replace
+	if ld.work != nil {
+		workReplace = ld.work.wf.Replace
+	}
+	var out []verify.Finding
+	for _, m := range ld.mods {
+		if m.mf == nil || m.mf.Module == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(m.rel), "vendor", "modules.txt")); err == nil && ld.work == nil {
+			continue
+		}
+		excluded := make(map[module.Version]bool)
+		for _, x := range m.mf.Exclude {
+			excluded[x.Mod] = true
+		}
+		for _, r := range m.mf.Require {
+			if excluded[r.Mod] || workMods[r.Mod.Path] || module.Check(r.Mod.Path, r.Mod.Version) != nil {
+				continue // an invalid path or version has its own finding
+			}
+			target, ok := replacement(r.Mod, workReplace)
+			if !ok {
+				target, ok = replacement(r.Mod, m.mf.Replace)
+			}
+			if !ok {
+				target = r.Mod
+			}
+			if target.Version == "" || modfile.IsDirectoryPath(target.Path) {
+				continue
+			}
+			if have[target.Path+" "+target.Version+"/go.mod"] {
+				continue
+			}
+			name := joinRel(m.rel, "go.mod")
+			via := ""
+			if target != r.Mod {
+				via = " (replaced by " + target.String() + ")"
+			}
+			fd := verify.NewFinding(verify.RuleGoSumMissing, name, lineOf(r.Syntax),
+				"go.mod requires %s %s%s, but no go.sum line holds the hash of its go.mod: every go command that loads the module graph fails "+
+					"(\"missing go.sum entry for go.mod file\"); run go mod tidy (or go mod download %s) and commit go.sum",
+				r.Mod.Path, r.Mod.Version, via, target.Path)
+			fd.Module, fd.Version = target.Path, target.Version
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// replacement applies replace directives to m as the go command does within
+// one file: a replacement of the exact version wins over one of every
+// version. ok is false when none applies.
+func replacement(m module.Version, replaces []*modfile.Replace) (module.Version, bool) {
+	var best *modfile.Replace
+	for _, r := range replaces {
+		if r.Old.Path != m.Path {
+			continue
+		}
+		if r.Old.Version == m.Version || (r.Old.Version == "" && best == nil) {
+			best = r
+		}
+	}
+	if best == nil {
+		return module.Version{}, false
+	}
+	return best.New, true
+}
+
+// dropRepeatedMissing drops a gosum-missing finding of missingGoModSums
+// (at a go.mod line) when go mod tidy reports the same go.mod hash missing
+// (at its go.sum line): one cause, one finding.
+func dropRepeatedMissing(fs []verify.Finding) []verify.Finding {
+	tidy := make(map[module.Version]bool)
+	for _, f := range fs {
+		if f.Rule == verify.RuleGoSumMissing && strings.Contains(f.Message, "/go.mod h1:") {
+			tidy[module.Version{Path: f.Module, Version: f.Version}] = true
+		}
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Rule == verify.RuleGoSumMissing && strings.HasSuffix(f.File, "go.mod") && tidy[module.Version{Path: f.Module, Version: f.Version}] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// tidyFindings reports what go mod tidy -diff would change: the go.sum
+// lines (gosum-missing, gosum-unused), and the go.mod half, which changes
+// what the go.sum half means (a go.sum line becomes unused only once tidy
+// drops the requirement that needs it). When tidy would change go.mod too,
+// every finding says so, and each go.mod line it would remove is a
+// gosum-unused note at that line (the contract's "a line go mod tidy would
+// remove"); lines it would add are named in the advice. go mod tidy fixes
+// both halves at once.
+func tidyFindings(sumName, modName string, sum, mod []graph.SumEdit) []verify.Finding {
+	fs := graph.TidyFindings(sumName, sum)
+	if len(mod) == 0 {
+		return fs
+	}
+	var added []string
+	for _, e := range mod {
+		if e.Add {
+			added = append(added, strings.TrimSpace(e.Text))
+		}
+	}
+	also := fmt.Sprintf("; go mod tidy also changes %s (%d line(s))", modName, len(mod))
+	if len(added) > 0 {
+		also += ", adding " + listSome(added, 3)
+	}
+	also += ": run go mod tidy to fix go.mod and go.sum together"
+	for i := range fs {
+		fs[i].Message += also
+	}
+	for _, e := range mod {
+		if e.Add {
+			continue
+		}
+		fd := verify.NewFinding(verify.RuleGoSumUnused, modName, e.Line, "go mod tidy would remove this go.mod line (%s)%s", strings.TrimSpace(e.Text), also)
+		fs = append(fs, fd)
+	}
+	return fs
+}
