@@ -513,7 +513,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &OpError{err}
 	}
-	res.Findings = append(res.Findings, fs...)
+	res.Findings = dropRepeatedMissing(append(res.Findings, fs...))
 	res.Skipped = append(res.Skipped, skipped...)
 	res.Findings = dropRedundantUnused(res.Findings)
 	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -107,11 +108,14 @@ func replacement(m module.Version, replaces []*modfile.Replace) (module.Version,
 
 // dropRepeatedMissing drops a gosum-missing finding of missingGoModSums
 // (at a go.mod line) when go mod tidy reports the same go.mod hash missing
-// (at its go.sum line): one cause, one finding.
+// (at its go.sum line), or when the version is one no go.sum line could
+// hold (the go command refuses it as invalid): one cause, one finding.
 func dropRepeatedMissing(fs []verify.Finding) []verify.Finding {
 	tidy := make(map[module.Version]bool)
 	for _, f := range fs {
-		if f.Rule == verify.RuleGoSumMissing && strings.Contains(f.Message, "/go.mod h1:") {
+		switch {
+		case f.Rule == verify.RuleGoSumMissing && strings.Contains(f.Message, "/go.mod h1:"),
+			slices.Contains(invalidRules, f.Rule), f.Rule == verify.RuleIncompatibleWithGoMod:
 			tidy[module.Version{Path: f.Module, Version: f.Version}] = true
 		}
 	}

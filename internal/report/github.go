@@ -123,8 +123,11 @@ func escapeProperty(s string) string {
 func summaryLine(r *Report) string {
 	s := r.Summary
 	line := fmt.Sprintf("modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
-	if !r.skipped("build-list") {
+	switch {
+	case !r.skipped("build-list"):
 		line += fmt.Sprintf(" in %s (%d of them hash-verified)", plural(s.Modules, "module"), s.Verified)
+	case s.Verified > 0:
+		line += fmt.Sprintf("; %s hash-verified", plural(s.Verified, "module"))
 	}
 	if n := len(r.Skipped); n > 0 {
 		line += fmt.Sprintf("; %s skipped", plural(n, "check"))
@@ -145,8 +148,13 @@ func stepSummary(r *Report, failed bool) []byte {
 	}
 	s := r.Summary
 	modules, verified := strconv.Itoa(s.Modules), strconv.Itoa(s.Verified)
+	// The hash check needs no build list: without one, the modules are
+	// unknown, but what was verified was verified.
 	if r.skipped("build-list") {
-		modules, verified = "skipped", "skipped"
+		modules = "unknown"
+	}
+	if r.skipped("hash") && s.Verified == 0 {
+		verified = "skipped"
 	}
 	b.WriteString("| errors | warnings | notes | modules | hash-verified |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|\n")

@@ -300,3 +300,20 @@ func TestWorkflowCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubSummaryCounts: a build list the go command could not give
+// (listed under skipped with the other checks the same failure held up)
+// makes the module count unknown, never the hash check's count: the hash
+// check needs no build list.
+func TestGitHubSummaryCounts(t *testing.T) {
+	r := emptyReport()
+	r.Summary.Modules, r.Summary.Verified = 0, 7
+	r.Skipped = []audit.Skipped{{Check: "build-list,graph,tidy", Reason: "the go command refused the files"}}
+	got := string(stepSummary(r, false))
+	if !strings.Contains(got, "| unknown | 7 |") {
+		t.Errorf("summary table:\n%s\nwant modules unknown and 7 hash-verified", got)
+	}
+	if line := summaryLine(r); !strings.Contains(line, "; 7 modules hash-verified") || strings.Contains(line, " in 0 modules") {
+		t.Errorf("summary line %q", line)
+	}
+}
