@@ -346,7 +346,7 @@ const garbage = "\x00\x1b[31mGARBAGE\xff\n"
 
 func checkNoGarbage(t *testing.T, what, msg string) {
 	t.Helper()
-	if strings.ContainsAny(msg, "\x00\x1b\xff") || strings.Contains(msg, "GARBAGE\\xff\\n\\x00\\x1b[31mGARBAGE\\xff\\n\\x00\\x1b[31mGARBAGE") {
+	if strings.ContainsAny(msg, "\x00\x1b") || strings.Contains(msg, "\xff") || strings.Contains(msg, "GARBAGE\\xff\\n\\x00\\x1b[31mGARBAGE\\xff\\n\\x00\\x1b[31mGARBAGE") {
 		t.Errorf("%s echoes the damaged bytes: %q", what, msg)
 	}
 }

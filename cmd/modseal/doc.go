@@ -259,7 +259,7 @@ tree head it verified: the head in config/NAME/latest, the tiles and lookups
 of each run in one pack file under cache/ (written once, atomically, at the
 end of the check; more than eight are merged into one). The packs only grow:
 deleting cache/ costs requests, nothing else, while config/ holds the head
-that catches a fork. A second run needs no request for lines already
+that catches a fork. A second run needs no lookup for lines already
 verified, and a database that shows a history inconsistent with the one seen
 before (a forked log), or serves data that does not hash to its own signed
 tree, is a SECURITY ERROR: exit 2 with a message that starts with those
@@ -433,19 +433,23 @@ in "\n" (the same as go mod graph | LC_ALL=C sort | sha256sum).
 	2  usage error or operational failure: DIR is not a module, a file cannot
 	   be read, the go command failed for a reason no finding explains
 
-When the go command refuses go.mod or go.sum for a reason a finding already
-reports (or one of a rule the user skipped), the check it would have answered
-is listed under "skipped" with the go command's message and the exit status
-follows the findings. A check that could not run is never reported as passed.
+When the go command refuses go.mod or go.sum, see "When the go command
+refuses" above. A check that could not run is never reported as passed.
 
 # The go command
 
 The go command is the authority on the module graph; modseal runs it
 read-only. Every go command modseal starts gets:
 
-  - the user's environment, with GOFLAGS forced to -mod=readonly unless it
-    says -mod=vendor (-mod=mod would let the go command rewrite go.mod and
-    go.sum);
+  - the user's environment, with GOFLAGS forced to -mod=readonly whatever
+    -mod it says (-mod=mod would let the go command rewrite go.mod and
+    go.sum; with -mod=vendor the build list cannot be computed, and vendor/
+    is checked against the verified module zips instead);
+  - GOPATH set to modseal's cache (CACHE/gopath), so the go command's
+    checksum-database state lands there: the user's GOPATH/pkg/sumdb, which
+    modseal reads as an independent witness, is never written;
+  - in a workspace, a temporary copy of go.work and go.work.sum: the go
+    command adds the lines it misses to go.work.sum even with -mod=readonly;
   - GOMODCACHE set to modseal's own cache (CACHE/mod), with the user's module
     cache as a read-only file:// proxy in front of GOPROXY. The go command
     therefore never writes to the user's module cache: not even the lock
@@ -480,6 +484,15 @@ unchecked against the checksum database.
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
   - The GitHub Action produces SARIF with a second, warm run of the command.
+  - Modules of the build list that no go.sum line names (the go command,
+    pruning the graph, never loads their content) are counted among the
+    modules but not among the hash-verified ones.
+  - In a workspace, per-module go mod tidy ignores go.work: a module that
+    imports a workspace sibling it does not require cannot be tidied on its
+    own, and its gosum-unused check is listed under "skipped"; the lines the
+    workspace needs are computed in workspace mode (gosum-missing on
+    go.work.sum). go.sum lines are computed for the current GOOS/GOARCH and
+    for tests; lines only other platforms need come from per-module tidy.
   - The snapshot records neither --patterns nor --platforms; diff must be
     given the ones the snapshot was made with.
   - Modules matched by GONOPROXY/GOPRIVATE are fetched the way the go command

@@ -613,15 +613,6 @@ func lineOf(l *modfile.Line) int {
 	return l.Start.Line
 }
 
-func hasErrors(fs []verify.Finding) bool {
-	for _, f := range fs {
-		if f.Severity == verify.SeverityError {
-			return true
-		}
-	}
-	return false
-}
-
 func allSkipped(skip map[string]bool, rules []string) bool {
 	for _, r := range rules {
 		if !skip[r] {
