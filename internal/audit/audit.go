@@ -105,6 +105,9 @@ type workspace struct {
 // loaded is what an audit reads of the module or workspace before any
 // check: go.work, every go.mod and go.sum, parsed once.
 type loaded struct {
+	// refused names a go.sum-format file too large to read: the go
+	// command's output about it would be as large, so tidy is not asked.
+	refused  string
 	work     *workspace // nil outside a workspace
 	mods     []moduleFiles
 	sums     []*verify.SumFile // go.sum and go.work.sum files
@@ -117,7 +120,7 @@ func load(g *graph.Go, env *graph.Env, dir string, res *Result) (*loaded, error)
 	ld := &loaded{requires: make(map[string]requireLoc)}
 	if env.GOWORK != "" && env.GOWORK != "off" {
 		rel := g.Rel(filepath.Dir(env.GOWORK))
-		data, err := os.ReadFile(env.GOWORK)
+		data, err := verify.ReadFileLimited(env.GOWORK, verify.MaxSumFileSize)
 		if err != nil {
 			return nil, &OpError{err}
 		}
@@ -162,7 +165,7 @@ func load(g *graph.Go, env *graph.Env, dir string, res *Result) (*loaded, error)
 	for i := range ld.mods {
 		m := &ld.mods[i]
 		name := joinRel(m.rel, "go.mod")
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		data, err := verify.ReadFileLimited(filepath.Join(dir, filepath.FromSlash(name)), verify.MaxSumFileSize)
 		if errors.Is(err, fs.ErrNotExist) && ld.work != nil {
 			return nil, &OpError{fmt.Errorf("%s uses %s, which has no go.mod: the go command cannot load this workspace either "+
 				"(\"cannot load module %s listed in go.work file\"); fix %s, or audit the module on its own with GOWORK=off",
@@ -324,7 +327,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// The go command's answers.
-	if !allSkipped(opts.Skip, checkTidy) {
+	tidy := !allSkipped(opts.Skip, checkTidy)
+	if tidy && ld.refused != "" {
+		tidy = false
+		res.Skipped = append(res.Skipped, Skipped{"tidy", ld.refused + " was refused unread, so go mod tidy was not asked about it"})
+	}
+	if tidy {
 		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
 		// check reports only lines no module's go.sum is reported to lack.
 		var tidyWG sync.WaitGroup
@@ -556,7 +564,16 @@ func countModules(list []graph.Module, verified map[module.Version]bool) (module
 // readSum parses the go.sum-format file name (relative to dir) into ld.sums;
 // a file that does not exist is parsed as empty.
 func readSum(res *Result, ld *loaded, dir, name string) (lines int, err error) {
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	data, err := verify.ReadSumFile(filepath.Join(dir, filepath.FromSlash(name)))
+	var tooLarge *verify.FileTooLargeError
+	if errors.As(err, &tooLarge) {
+		// Refused, not parsed: one clear finding, never an out-of-memory.
+		res.Findings = append(res.Findings, verify.NewFinding(verify.RuleGoSumSyntax, name, 0,
+			"%s is larger than %d MiB: refused unread (no go command writes such a file)", name, verify.MaxSumFileSize>>20))
+		ld.sums = append(ld.sums, &verify.SumFile{Name: name})
+		ld.refused = name
+		return 0, nil
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, &OpError{err}
 	}
