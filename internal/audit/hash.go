@@ -122,6 +122,12 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 					// missing: the module is then skipped, not verified,
 					// but its findings stand.
 					res, err = hasher.Check(*c, buf)
+					if errors.Is(err, fs.ErrNotExist) {
+						// A go command running alongside removed a file of
+						// its own cache (as it does with a download that
+						// fails go.sum): not verified, and said so.
+						res, skip, err = verify.CheckResult{}, "a cached file vanished while it was read", nil
+					}
 				}
 				if err == nil {
 					forgetBad(in.own, c, res.Findings)
