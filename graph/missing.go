@@ -48,11 +48,11 @@ func (g *Go) ListMissing(ctx context.Context, moddir string, sumLines int) ([]Su
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	sum, err := os.ReadFile(filepath.Join(moddir, "go.sum"))
+	sum, err := verify.ReadSumFile(filepath.Join(moddir, "go.sum"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	mod, err := os.ReadFile(filepath.Join(moddir, "go.mod"))
+	mod, err := verify.ReadFileLimited(filepath.Join(moddir, "go.mod"), verify.MaxSumFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (g *Go) ListMissing(ctx context.Context, moddir string, sumLines int) ([]Su
 	if _, err := g.Run(ctx, moddir, "list", "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"), "-m", "-json", "all"); err != nil {
 		return nil, err
 	}
-	wanted, err := os.ReadFile(filepath.Join(tmp, "go.sum"))
+	wanted, err := verify.ReadSumFile(filepath.Join(tmp, "go.sum"))
 	if err != nil {
 		return nil, err
 	}

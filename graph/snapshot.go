@@ -148,7 +148,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 		rootFile = env.GOWORK
 	}
 	src.root = g.Rel(rootFile)
-	data, err := os.ReadFile(rootFile)
+	data, err := verify.ReadFileLimited(rootFile, verify.MaxSumFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 		if gomod == "" {
 			gomod = filepath.Join(m.Dir, "go.mod")
 		}
-		data, err := os.ReadFile(gomod)
+		data, err := verify.ReadFileLimited(gomod, verify.MaxSumFileSize)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +258,7 @@ func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, err
 	// hashes for one version are audit's gosum-conflict.)
 	hashes := make(map[string]string)
 	for _, name := range sumFiles {
-		data, err := os.ReadFile(name)
+		data, err := verify.ReadSumFile(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -65,7 +64,7 @@ func (g *Go) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyResult
 		}
 	}
 	modLines := 0
-	if data, err := os.ReadFile(filepath.Join(moddir, "go.mod")); err == nil {
+	if data, err := verify.ReadFileLimited(filepath.Join(moddir, "go.mod"), verify.MaxSumFileSize); err == nil {
 		modLines = countLines(data)
 	}
 	return parseTidy(out, sumLines, modLines)

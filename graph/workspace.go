@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/modfile"
 
 	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/verify"
 )
 
 // A workCopy is a copy of the user's go.work and go.work.sum in a temporary
@@ -33,7 +34,7 @@ func copyWork(env *Env) (*workCopy, error) {
 	if env.GOWORK == "" || env.GOWORK == "off" {
 		return &workCopy{}, nil
 	}
-	data, err := os.ReadFile(env.GOWORK)
+	data, err := verify.ReadFileLimited(env.GOWORK, verify.MaxSumFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func copyWork(env *Env) (*workCopy, error) {
 	if err != nil {
 		return &workCopy{}, nil
 	}
-	sum, err := os.ReadFile(filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum"))
+	sum, err := verify.ReadSumFile(filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (wc *workCopy) env(environ []string) []string {
 
 // sum returns the copy's go.work.sum as the go command left it.
 func (wc *workCopy) sum() ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(wc.dir, "go.work.sum"))
+	data, err := verify.ReadSumFile(filepath.Join(wc.dir, "go.work.sum"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -150,7 +151,7 @@ func (g *Go) WorkSumMissing(ctx context.Context, sumLines int) (file string, edi
 		return "", nil, nil
 	}
 	file = filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum")
-	before, err := os.ReadFile(file)
+	before, err := verify.ReadSumFile(file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", nil, err
 	}
@@ -239,7 +240,7 @@ func (g *Go) siblingError(ctx context.Context, moddir string, err error) error {
 
 // workModules returns the module paths of the modules go.work uses.
 func workModules(gowork string) []string {
-	data, err := os.ReadFile(gowork)
+	data, err := verify.ReadFileLimited(gowork, verify.MaxSumFileSize)
 	if err != nil {
 		return nil
 	}
@@ -253,7 +254,7 @@ func workModules(gowork string) []string {
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(filepath.Dir(gowork), filepath.FromSlash(d))
 		}
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		data, err := verify.ReadFileLimited(filepath.Join(d, "go.mod"), verify.MaxSumFileSize)
 		if err != nil {
 			continue
 		}

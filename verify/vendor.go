@@ -791,7 +791,7 @@ func checkVendorFiles(dir, rel, goVersion, tool string, modulesTxt []byte, zipFo
 // go.mod's go line (1.16 without one).
 func vendModGoVersion(dir string) (string, error) {
 	name := filepath.Join(dir, "go.mod")
-	data, err := os.ReadFile(name)
+	data, err := ReadFileLimited(name, MaxSumFileSize)
 	if err != nil {
 		return "", err
 	}

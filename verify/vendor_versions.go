@@ -145,9 +145,13 @@ func vendTreeGoLine(t vendTree) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	const limit = 16 << 20
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return "", err
+	}
+	if len(data) > limit {
+		return "", &FileTooLargeError{"go.mod", limit}
 	}
 	mf, err := modfile.ParseLax("go.mod", data, nil)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -27,7 +26,7 @@ var checkDrift = []string{
 // there is none. A snapshot that does not parse is an error: an audit
 // cannot say the graph matches it.
 func readCommittedSnapshot(dir string) (*graph.Snapshot, error) {
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(SnapshotFile)))
+	data, err := verify.ReadFileLimited(filepath.Join(dir, filepath.FromSlash(SnapshotFile)), verify.MaxSumFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

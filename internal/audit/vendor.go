@@ -75,7 +75,7 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 	// importable with -mod=vendor, the default from go 1.14 on).
 	read := func(rel string) ([]byte, error) {
 		vdir := filepath.Join(dir, filepath.FromSlash(rel), "vendor")
-		data, err := os.ReadFile(filepath.Join(vdir, "modules.txt"))
+		data, err := verify.ReadFileLimited(filepath.Join(vdir, "modules.txt"), verify.MaxSumFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			if fi, err := os.Stat(vdir); err != nil || !fi.IsDir() {
 				return nil, nil

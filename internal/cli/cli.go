@@ -14,10 +14,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"unicode"
 
 	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/internal/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -63,7 +65,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var se *verify.SecurityError
 	if errors.As(err, &se) {
 		// Loud, and first on the line: a forked or lying checksum database.
-		fmt.Fprintf(stderr, "%v\n", se)
+		writeError(stderr, "", se.Error())
 		return ExitFailure
 	}
 	var ee *exitError
@@ -72,13 +74,58 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			return ee.code
 		}
 		if ee.err != flag.ErrHelp {
-			fmt.Fprintf(stderr, "modseal: %v\n", ee.err)
+			writeError(stderr, "modseal: ", ee.err.Error())
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "modseal: %v\n", err)
+	writeError(stderr, "modseal: ", err.Error())
 	return ExitFailure
 }
+
+// writeError prints an error message on standard error: prefix, then msg.
+//
+// Error messages quote what others wrote: the go command's and servers'
+// error text, file and module names from the repository under audit. Each
+// line of msg is printed with its control characters, format characters
+// and invalid UTF-8 escaped (sanitize.Text), so nothing in it can drive a
+// terminal. Line breaks ("\n", "\r\n") stay line breaks, and a line's
+// leading tabs and spaces stay indentation: modseal's own multi-line
+// messages (a hint on the next line, the go command's indented checksum
+// mismatch) keep their layout. A lone "\r" is escaped. A GitHub Actions
+// runner reads a workflow command from any line of a step's output that
+// starts with "::" after white space, and from "##[" anywhere in a line: a
+// continuation line that would start with "::" has that first colon
+// written as \x3a, and every "##[" is written as ##\x5b, so no line of an
+// error can be a workflow command.
+func writeError(w io.Writer, prefix, msg string) {
+	var b strings.Builder
+	msg = strings.TrimRight(strings.ReplaceAll(msg, "\r\n", "\n"), "\n")
+	for i, line := range strings.Split(msg, "\n") {
+		if i == 0 {
+			b.WriteString(prefix)
+		}
+		b.WriteString(safeErrorLine(line))
+		b.WriteByte('\n')
+	}
+	io.WriteString(w, b.String())
+}
+
+// safeErrorLine is one line of an error message, safe to print on its own
+// line: see writeError.
+func safeErrorLine(line string) string {
+	rest := strings.TrimLeft(line, " \t")
+	indent := line[:len(line)-len(rest)]
+	rest = safeText(rest)
+	if strings.HasPrefix(strings.TrimLeftFunc(rest, unicode.IsSpace), "::") {
+		// The runner trims Unicode white space (which Text leaves) too.
+		j := strings.Index(rest, ":")
+		rest = rest[:j] + `\x3a` + rest[j+1:]
+	}
+	return indent + rest
+}
+
+// safeText is sanitize.Text, for a line of modseal's own output.
+func safeText(s string) string { return sanitize.Text(s) }
 
 var errFindings = errors.New("findings at or above --fail-on")
 

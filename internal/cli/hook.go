@@ -81,7 +81,7 @@ func hookPath(ctx context.Context, dir string) (string, error) {
 }
 
 func installHook(hook string, force bool, stdout io.Writer) error {
-	old, err := os.ReadFile(hook)
+	old, err := readHook(hook)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -100,7 +100,7 @@ func installHook(hook string, force bool, stdout io.Writer) error {
 }
 
 func uninstallHook(hook string, stdout io.Writer) error {
-	old, err := os.ReadFile(hook)
+	old, err := readHook(hook)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(stdout, "modseal: no pre-commit hook at %s\n", hook)
@@ -115,4 +115,19 @@ func uninstallHook(hook string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "modseal: removed the pre-commit hook %s\n", hook)
 	return nil
+}
+
+// maxHook bounds how much of an existing pre-commit hook is read: modseal's
+// is a few hundred bytes.
+const maxHook = 1 << 20
+
+// readHook reads the pre-commit hook file; one larger than maxHook is not
+// modseal's, and comes back empty (so --force may still replace it).
+func readHook(hook string) ([]byte, error) {
+	data, err := verify.ReadFileLimited(hook, maxHook)
+	var tl *verify.FileTooLargeError
+	if errors.As(err, &tl) {
+		return nil, nil
+	}
+	return data, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/modseal/modseal/internal/ghcomment"
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/verify"
 )
 
 func init() {
@@ -74,7 +75,7 @@ func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		notice("no pull-request comment: GITHUB_EVENT_PATH is not set, so this is not a GitHub Actions run of a pull request")
 		return nil
 	}
-	event, err := os.ReadFile(eventPath)
+	event, err := verify.ReadFileLimited(eventPath, verify.MaxSumFileSize)
 	if err != nil {
 		return fail("reading the event payload: %v", err)
 	}

@@ -17,6 +17,10 @@ import (
 // is a few KiB.
 const maxEnvelope = 4 << 20
 
+// maxKey bounds how much of a --key or --sign-key file is read: a PEM key
+// is a few KiB.
+const maxKey = 1 << 20
+
 // signedFiles are the files a snapshot signature covers besides the snapshot.
 var signedFiles = []string{"go.mod", "go.sum", "go.work", "go.work.sum"}
 
@@ -25,7 +29,7 @@ var signedFiles = []string{"go.mod", "go.sum", "go.work", "go.work.sum"}
 // one) and writes the DSSE envelope next to it as snapshotRel+".sig",
 // atomically. It returns the envelope's path.
 func signSnapshot(dir, snapshotRel, keyFile string, e env, p sign.Predicate) (string, error) {
-	keyPEM, err := os.ReadFile(keyFile)
+	keyPEM, err := verify.ReadFileLimited(keyFile, maxKey)
 	if err != nil {
 		return "", fmt.Errorf("--sign-key: %v", err)
 	}
@@ -56,7 +60,7 @@ func signSnapshot(dir, snapshotRel, keyFile string, e env, p sign.Predicate) (st
 // on disk. What is wrong with the signature comes back as
 // snapshot-signature findings; an unusable key is an error.
 func checkSignature(dir, snapshotRel, keyFile string) ([]verify.Finding, *sign.Predicate, error) {
-	pubPEM, err := os.ReadFile(keyFile)
+	pubPEM, err := verify.ReadFileLimited(keyFile, maxKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--key: %v", err)
 	}

@@ -211,13 +211,16 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err != nil {
 		return snapshotErr(dir, err)
 	}
+	data, err := checkWritable(snap)
+	if err != nil {
+		return &exitError{ExitFailure, err}
+	}
 	if out == "" {
 		out = filepath.Join(dir, filepath.FromSlash(defaultSnapshot))
 		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
 			return &exitError{ExitFailure, err}
 		}
 	}
-	data := graph.Marshal(snap)
 	if err := writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return &exitError{ExitFailure, fmt.Errorf("writing the snapshot: %v", err)}
 	}
@@ -248,11 +251,38 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		fmt.Fprintf(stdout, "%s\n", b)
 		return nil
 	}
-	fmt.Fprintf(stdout, "modseal: wrote %s: %s, %s, graph %s\n", filepath.ToSlash(out), snap.Module, plural(n, "module"), snap.GraphDigest)
+	fmt.Fprintf(stdout, "modseal: wrote %s: %s, %s, graph %s\n", safeText(filepath.ToSlash(out)), safeText(snap.Module), plural(n, "module"), snap.GraphDigest)
 	if sig != "" {
-		fmt.Fprintf(stdout, "modseal: signed %s\n", filepath.ToSlash(sig))
+		fmt.Fprintf(stdout, "modseal: signed %s\n", safeText(filepath.ToSlash(sig)))
 	}
 	return nil
+}
+
+// checkWritable returns the snapshot file's content, or an error if diff
+// and audit could not read it back: a snapshot is refused when it is made,
+// not on every later run. The one such case the go command accepts is a
+// directory replacement whose name has a control character (replace x =>
+// "./a\tb" is legal go.mod), which a snapshot does not record; anything else
+// ParseSnapshot refuses is a bug, reported as such.
+func checkWritable(snap *graph.Snapshot) ([]byte, error) {
+	for _, m := range snap.Modules {
+		if r := m.Replace; r != nil && r.Version == "" && strings.ContainsFunc(r.Path, isControl) {
+			return nil, fmt.Errorf("%s is replaced by the directory %q, whose name has a control character: a snapshot does not record such a name (diff and audit would refuse to read it); rename the directory and its replace directive",
+				m.Path, r.Path)
+		}
+	}
+	data := graph.Marshal(snap)
+	if _, err := graph.ParseSnapshot(data); err != nil {
+		return nil, fmt.Errorf("the snapshot computed for %s would not read back (%v): not writing it; this is a bug in modseal, please report it", snap.Module, err)
+	}
+	return data, nil
+}
+
+// isControl reports whether r is a character a snapshot's replacement
+// directory may not hold (graph.ParseSnapshot's rule): a C0 or C1 control,
+// DEL, or the replacement character of invalid UTF-8.
+func isControl(r rune) bool {
+	return r < ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == '\uFFFD'
 }
 
 // attestation audits dir and returns what a snapshot signature records: the
@@ -346,10 +376,13 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 			file = filepath.Join(dir, filepath.FromSlash(defaultSnapshot))
 		}
 		source = filepath.ToSlash(file)
-		data, err := os.ReadFile(file)
+		data, err := verify.ReadFileLimited(file, verify.MaxSumFileSize)
+		var tl *verify.FileTooLargeError
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && snapFile == "":
 			return &exitError{ExitFailure, fmt.Errorf("no snapshot at %s: run 'modseal snapshot %s' and commit %s, or pass --snapshot FILE or --base-ref REV", source, dir, defaultSnapshot)}
+		case errors.As(err, &tl):
+			return &exitError{ExitFailure, fmt.Errorf("%s is larger than %d MiB, the most modseal reads: not a snapshot modseal wrote; recreate it with modseal snapshot", source, tl.Limit>>20)}
 		case err != nil:
 			return &exitError{ExitFailure, err}
 		}
@@ -425,8 +458,14 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	return nil
 }
 
-// writeDriftTable writes the drift as a table, then a summary line.
+// writeDriftTable writes the drift as a table, then a summary line. The
+// table quotes module paths, versions and replacement directories from the
+// snapshot and the go.mod files of the change under review: every cell and
+// the source are written with safeText, so a control character, a line
+// break or a tab in them is a visible escape, the row stays one row and no
+// workflow command starts in it.
 func writeDriftTable(w io.Writer, source string, cur *graph.Snapshot, findings []verify.Finding) error {
+	source = safeText(source)
 	var buf bytes.Buffer
 	if len(findings) > 0 {
 		tw := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
@@ -438,7 +477,7 @@ func writeDriftTable(w io.Writer, source string, cur *graph.Snapshot, findings [
 			} else if f.Line > 0 {
 				where += ":" + strconv.Itoa(f.Line)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.Rule, where, oneLineText(f.Message))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.Rule, safeText(where), safeText(f.Message))
 		}
 		tw.Flush()
 		buf.WriteString("\n")
@@ -461,11 +500,6 @@ func writeDriftTable(w io.Writer, source string, cur *graph.Snapshot, findings [
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// oneLineText keeps a table row on one line whatever a message holds.
-func oneLineText(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == '\t' }), " ")
 }
 
 func plural(n int, noun string) string {
@@ -775,7 +809,7 @@ func localDirs(tmp, root, gowork string) ([]string, error) {
 		dirs = append(dirs, d)
 	}
 	if gowork != "off" && !filepath.IsAbs(gowork) {
-		data, err := os.ReadFile(filepath.Join(tmp, filepath.FromSlash(gowork)))
+		data, err := verify.ReadFileLimited(filepath.Join(tmp, filepath.FromSlash(gowork)), verify.MaxSumFileSize)
 		if err != nil {
 			return nil, err
 		}
@@ -797,7 +831,7 @@ func localDirs(tmp, root, gowork string) ([]string, error) {
 		mods = append(mods, root)
 	}
 	for _, m := range mods {
-		data, err := os.ReadFile(filepath.Join(tmp, filepath.FromSlash(m), "go.mod"))
+		data, err := verify.ReadFileLimited(filepath.Join(tmp, filepath.FromSlash(m), "go.mod"), verify.MaxSumFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // materialised later, or missing: the go command says so
 		}

@@ -52,7 +52,9 @@ const hexDigits = "0123456789abcdef"
 // characters, ...) and the line and paragraph separators. Everything else,
 // backslashes included, is kept: Text(Text(s)) == Text(s).
 func Text(s string) string {
-	return escape(s, false)
+	// The Actions runner reads the legacy "##[command]" form anywhere in a
+	// line of a step's output (ActionCommand.TryParse): its "[" is escaped.
+	return strings.ReplaceAll(escape(s, false), "##[", `##\x5b`)
 }
 
 // escape implements Text; with keepBreaks, \n and \r are left as they are.
