@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 
 	"github.com/modseal/modseal/graph"
 	"github.com/modseal/modseal/verify"
@@ -132,36 +133,75 @@ func dropRepeatedMissing(fs []verify.Finding) []verify.Finding {
 // tidyFindings reports what go mod tidy -diff would change: the go.sum
 // lines (gosum-missing, gosum-unused), and the go.mod half, which changes
 // what the go.sum half means (a go.sum line becomes unused only once tidy
-// drops the requirement that needs it). When tidy would change go.mod too,
-// every finding says so, and each go.mod line it would remove is a
-// gosum-unused note at that line (the contract's "a line go mod tidy would
-// remove"); lines it would add are named in the advice. go mod tidy fixes
-// both halves at once.
+// drops the requirement that needs it). Only requirements count: a line
+// tidy removes and adds again (moved between require blocks, marked
+// // indirect) is formatting. When tidy would drop or add a requirement,
+// every finding says so, and each requirement it would drop is a
+// gosum-unused note at its go.mod line (the contract's "a line go mod tidy
+// would remove"); go mod tidy fixes both halves at once.
 func tidyFindings(sumName, modName string, sum, mod []graph.SumEdit) []verify.Finding {
 	fs := graph.TidyFindings(sumName, sum)
-	if len(mod) == 0 {
-		return fs
-	}
-	var added []string
+	removed := make(map[string]graph.SumEdit)
+	added := make(map[string]string)
+	var order []string
 	for _, e := range mod {
+		path, version, ok := requireLine(e.Text)
+		if !ok {
+			continue
+		}
 		if e.Add {
-			added = append(added, strings.TrimSpace(e.Text))
+			added[path] = path + " " + version
+			order = append(order, path)
+		} else {
+			removed[path] = e
 		}
 	}
-	also := fmt.Sprintf("; go mod tidy also changes %s (%d line(s))", modName, len(mod))
-	if len(added) > 0 {
-		also += ", adding " + listSome(added, 3)
+	var adds []string
+	for _, p := range order {
+		if _, moved := removed[p]; !moved {
+			adds = append(adds, added[p])
+		}
+	}
+	var drops []graph.SumEdit
+	for _, e := range mod {
+		if path, _, ok := requireLine(e.Text); ok && !e.Add {
+			if _, moved := added[path]; !moved {
+				drops = append(drops, e)
+			}
+		}
+	}
+	if len(adds) == 0 && len(drops) == 0 {
+		return fs
+	}
+	also := fmt.Sprintf("; go mod tidy also changes the requirements in %s", modName)
+	if len(adds) > 0 {
+		also += ", adding " + listSome(adds, 3)
+	}
+	if len(drops) > 0 {
+		also += fmt.Sprintf(", dropping %d", len(drops))
 	}
 	also += ": run go mod tidy to fix go.mod and go.sum together"
 	for i := range fs {
 		fs[i].Message += also
 	}
-	for _, e := range mod {
-		if e.Add {
-			continue
-		}
-		fd := verify.NewFinding(verify.RuleGoSumUnused, modName, e.Line, "go mod tidy would remove this go.mod line (%s)%s", strings.TrimSpace(e.Text), also)
+	for _, e := range drops {
+		path, version, _ := requireLine(e.Text)
+		fd := verify.NewFinding(verify.RuleGoSumUnused, modName, e.Line, "go mod tidy would drop the requirement %s %s: no package needs it%s", path, version, also)
+		fd.Module, fd.Version = path, version
 		fs = append(fs, fd)
 	}
 	return fs
+}
+
+// requireLine reads a go.mod line of tidy's diff as a requirement: "require
+// M V" or, inside a require block, "M V", either with a comment.
+func requireLine(text string) (path, version string, ok bool) {
+	f := strings.Fields(text)
+	if len(f) > 0 && f[0] == "require" {
+		f = f[1:]
+	}
+	if len(f) < 2 || f[0] == "(" || module.CheckPath(f[0]) != nil || !semver.IsValid(f[1]) {
+		return "", "", false
+	}
+	return f[0], f[1], true
 }
