@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -75,7 +74,7 @@ func HashGoMod(data []byte) (string, error) {
 
 // HashGoModFile is HashGoMod of a file's content.
 func HashGoModFile(file string) (string, error) {
-	data, err := os.ReadFile(file)
+	data, err := ReadFileLimited(file, maxGoMod)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,10 @@ import (
 	"golang.org/x/mod/semver"
 )
 
+// maxGoMod is the largest go.mod the go command reads from a module
+// (cmd/go/internal/modfetch/codehost.MaxGoMod).
+const maxGoMod = 16 << 20
+
 // A SumRef is the go.sum line that holds a hash.
 type SumRef struct {
 	File string // the go.sum file, relative to the audited directory
@@ -56,7 +60,12 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 	}
 
 	if c.GoMod != nil && c.ModFile != "" {
-		data, err := os.ReadFile(c.ModFile)
+		data, err := ReadFileLimited(c.ModFile, maxGoMod)
+		var tl *FileTooLargeError
+		if errors.As(err, &tl) {
+			// Hashed as what it is: not the go.mod go.sum names.
+			data, err = []byte("larger than the go command's limit"), nil
+		}
 		if err != nil {
 			return res, err
 		}

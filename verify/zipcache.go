@@ -28,7 +28,7 @@ func (c *ZipCache) Get(raw [sha256.Size]byte) (string, bool) {
 	if c == nil || c.Dir == "" {
 		return "", false
 	}
-	data, err := os.ReadFile(c.path(raw))
+	data, err := ReadFileLimited(c.path(raw), 1<<10) // an h1 line
 	if err != nil {
 		return "", false
 	}
