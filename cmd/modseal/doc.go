@@ -471,6 +471,24 @@ listed under "skipped" with the reason. A module go.sum lacks is then
 reported as gosum-missing with the hash from the user's module cache,
 unchecked against the checksum database.
 
+# Hostile input
+
+Text from outside modseal (deprecation notices, retraction rationales, file
+names, module paths, the go command's and servers' messages) is printed
+safely: in text output and on standard error control characters are
+visible escapes (\x1b, \u202e) and a line break in one field is \n, so a
+line cannot start a GitHub Actions workflow command (nor hold a legacy
+"##[" one); in --format github line breaks are encoded as the runner
+requires; in the job summary and pull-request comment such text is shown
+in code spans, so it adds no links, HTML or @mentions. JSON and SARIF keep
+the text exactly (JSON-escaped). Files from outside are read with a bound
+(64 MiB; a go.mod from the module cache, the go command's 16 MiB), a
+directory replacement with a control character is refused when a snapshot
+is made, and --output follows a link to a regular file (replacing its
+target atomically) and writes through to anything else (/dev/stdout, a
+pipe): when auditing an untrusted pull request, write reports outside its
+checkout. docs/security.md has the whole list.
+
 # Limitations
 
   - modseal processes sharing a cache directory take turns updating the
