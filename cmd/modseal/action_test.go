@@ -589,6 +589,27 @@ func TestActionRun(t *testing.T) {
 		t.Errorf("again: last request %s %s, want PATCH of comment %d", last.Method, last.URI, firstID)
 	}
 
+	// 2b. A pull request that commits a link in the SARIF file's place,
+	// aimed outside the checkout: the action refuses to write through it.
+	sarifPath := filepath.Join(workspace, "reports", "modseal.sarif")
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(sarifPath)
+	if err := os.Symlink(victim, sarifPath); err != nil {
+		t.Fatal(err)
+	}
+	noComment := map[string]string{"offline": "true", "comment": "false", "sarif-file": "reports/modseal.sarif"}
+	res = r.run("pull_request", noComment)
+	if res.exit == 0 || !strings.Contains(res.stdout, "is a symbolic link: refusing to write through it") {
+		t.Errorf("sarif link: exit %d, stdout:\n%s", res.exit, res.stdout)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious\n" {
+		t.Errorf("sarif link: the link's target was written: %q", data)
+	}
+	os.Remove(sarifPath)
+
 	// 3. A tampered go.sum (and verify-cache): exit 1, result=fail, an error
 	// annotation on go.sum; the comment says so.
 	var b strings.Builder
