@@ -252,6 +252,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if !opts.Skip[verify.RuleGoSumMissing] {
 		res.Findings = append(res.Findings, missingGoModSums(dir, ld)...)
 	}
+	committed, err := readCommittedSnapshot(dir)
+	if err != nil {
+		return nil, &OpError{err}
+	}
 	var paths []string
 	for _, m := range ld.mods {
 		if m.mf != nil && m.mf.Module != nil {
@@ -330,7 +334,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	tidy := !allSkipped(opts.Skip, checkTidy)
 	if tidy && ld.refused != "" {
 		tidy = false
-		res.Skipped = append(res.Skipped, Skipped{"tidy", ld.refused + " was refused unread, so go mod tidy was not asked about it"})
+		addFindings(nil, Skipped{"tidy", ld.refused + " was refused unread, so go mod tidy was not asked about it"})
 	}
 	if tidy {
 		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
@@ -398,16 +402,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	origin := !allSkipped(opts.Skip, checkOrigin)
 	if origin && opts.Offline {
-		res.Skipped = append(res.Skipped, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
+		addFindings(nil, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
 	}
 	// The build list feeds the report's module count, the vendor check's
 	// selected versions and the origin check; the pre-commit hook, which
 	// skips every check that needs it, does without.
 	vendoring := !allSkipped(opts.Skip, checkVendor) && hasVendor(dir, ld.work, ld.mods)
-	committed, err := readCommittedSnapshot(dir)
-	if err != nil {
-		return nil, &OpError{err}
-	}
 	drift := committed != nil && !allSkipped(opts.Skip, checkDrift)
 	if hashing || vendoring || drift || (origin && !opts.Offline) || !allSkipped(opts.Skip, checkTidy) {
 		wg.Go(func() {
@@ -439,7 +439,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			mu.Unlock()
 		})
 	} else {
-		res.Skipped = append(res.Skipped, Skipped{"build-list,graph", "not computed: no check that needs them ran (--skip)"})
+		addFindings(nil, Skipped{"build-list,graph", "not computed: no check that needs them ran (--skip)"})
 	}
 	if drift {
 		wg.Go(func() {
