@@ -14,7 +14,7 @@ build:
 # The whole test suite: unit tests, script tests of the CLI, the fuzz seed
 # corpora and the hygiene checks of all_test.go, under the race detector.
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # actionlint checks the workflows (and, through uses: ./, action.yml's
 # inputs); TestActionMetadata in cmd/modseal checks the rest of action.yml.
@@ -26,12 +26,12 @@ lint:
 
 # Each fuzz target of every package for FUZZTIME (go test runs one -fuzz
 # target at a time).
-FUZZPKGS ?= ./verify ./graph ./internal/sign
+FUZZPKGS ?= ./verify ./graph ./internal/sign ./internal/sanitize
 fuzz:
 	@for p in $(FUZZPKGS); do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
 			echo "fuzz $$p $$t"; \
-			$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+			$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; \
 		done; \
 	done
 
