@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 BENCHCOUNT  ?= 6
 
-.PHONY: all build test lint fuzz bench bench-hash bench-sumdb bench-snapshot bench-precommit audit clean
+.PHONY: all build test lint fuzz bench bench-hash bench-sumdb bench-snapshot bench-precommit bench-audit audit clean
 
 all: lint test
 
@@ -52,6 +52,9 @@ bench-snapshot:
 
 bench-precommit:
 	scripts/bench-precommit.sh
+
+bench-audit:
+	scripts/bench-audit.sh
 
 # modseal audits itself with every rule on.
 audit:

@@ -10,9 +10,13 @@
 // instead), GOMODCACHE is modseal's own cache, and so is GOPATH, where the
 // go command keeps its checksum database state (GOPATH/pkg/sumdb): modseal
 // reads the user's as an independent witness and never writes it. The
-// user's module cache is only read, as a file:// proxy in front of the
-// user's GOPROXY, so the go command never writes there: not even the lock
-// files it creates for a module it looks up. In a workspace, the go command
+// user's module cache is only read: modseal's cache links to the files and
+// extracted directories of the module versions go.sum lists, in real
+// directories of its own, so that the go command neither copies them nor
+// writes through a link (see linkUserCache), and the user's cache is a
+// file:// proxy in front of the user's GOPROXY for everything else. The go
+// command creates its lock files, temporary files and downloads in
+// modseal's cache only. In a workspace, the go command
 // adds every go.sum line it misses to go.work.sum, -mod=readonly or not:
 // it runs on a copy of go.work and go.work.sum (see copyWork).
 package graph
@@ -27,6 +31,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"golang.org/x/mod/module"
 
 	"github.com/modseal/modseal/internal/gocmd"
 )
@@ -59,6 +65,16 @@ type Go struct {
 	envOnce sync.Once
 	env     *Env
 	envErr  error
+
+	// Distrust lists module versions whose files in the user's module
+	// cache must not be handed to the go command through links (the hash
+	// check found them tampered with): the go command fetches them through
+	// the proxies instead, checking the zip against go.sum, and without
+	// its module index (GODEBUG=goindex=0). It is read before the first go
+	// command runs.
+	Distrust map[module.Version]bool
+
+	linkOnce sync.Once // links modseal's module cache to the user's (see linkUserCache)
 }
 
 // ErrOffline reports that the go command needed the network, which --offline forbids.
@@ -118,7 +134,18 @@ func (g *Go) runEnv(ctx context.Context, dir string, environ []string, args ...s
 // commandEnv is the environment of every go command modseal runs.
 func (g *Go) commandEnv(env *Env) []string {
 	e := readOnlyEnv(g.Environ, env)
-	e = gocmd.Setenv(e, "GOMODCACHE", filepath.Join(g.CacheDir, "mod"))
+	modcache := filepath.Join(g.CacheDir, "mod")
+	e = gocmd.Setenv(e, "GOMODCACHE", modcache)
+	if env.GOMODCACHE != "" && filepath.Clean(env.GOMODCACHE) != filepath.Clean(modcache) {
+		g.linkOnce.Do(func() { linkUserCache(modcache, env.GOMODCACHE, sumModules(env), g.Distrust) })
+	}
+	if len(g.Distrust) > 0 {
+		// The go command keeps an index of each module directory of
+		// GOMODCACHE in GOCACHE, keyed by the directory's path alone: an
+		// index made while a link led to a tampered directory would outlive
+		// the link.
+		e = gocmd.Setenv(e, "GODEBUG", strings.TrimPrefix(gocmd.Getenv(e, "GODEBUG")+",goindex=0", ","))
+	}
 	// GOPATH is where the go command saves the checksum database's latest
 	// signed tree head (GOPATH/pkg/sumdb); GOMODCACHE is set above, GOBIN
 	// and GOPATH/src are not used in module mode.
