@@ -450,13 +450,17 @@ read-only. Every go command modseal starts gets:
     modseal reads as an independent witness, is never written;
   - in a workspace, a temporary copy of go.work and go.work.sum: the go
     command adds the lines it misses to go.work.sum even with -mod=readonly;
-  - GOMODCACHE set to modseal's own cache (CACHE/mod), with the user's module
-    cache as a read-only file:// proxy in front of GOPROXY. The go command
-    therefore never writes to the user's module cache: not even the lock
-    files it creates when it looks a module up. The first audit of a project
-    copies what it needs from the user's cache into modseal's; later runs
-    find it there. Files in modseal's cache are writable (-modcacherw), so
-    rm -rf of the cache directory removes it.
+  - GOMODCACHE set to modseal's own cache (CACHE/mod), whose real
+    directories hold links to the user's .mod, .info and .zip files and
+    complete extracted directories of the module versions go.sum lists, and
+    a copy of each .ziphash (the go command rewrites that one in place).
+    The go command's lock files, temporary files and downloads land in
+    modseal's directories, never through a link, so it never writes to the
+    user's module cache; what the user's cache lacks comes through it as a
+    read-only file:// proxy in front of GOPROXY, into modseal's cache. The
+    first audit of a project therefore copies nothing (modseal's cache holds
+    2 to 3% of the zips' size afterwards). Files in modseal's cache are
+    writable (-modcacherw), so rm -rf of the cache directory removes it.
 
 modseal never writes go.mod, go.sum, go.work, vendor/ or the user's module
 cache. The files it writes itself (--output) are written to a temporary file
@@ -501,6 +505,12 @@ checkout. docs/security.md has the whole list.
     writes its own, and a merge removes only the packs it read.
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
+  - The go commands of an audit run while the hash check runs, so when the
+    user's cache holds a tampered module directory, go mod tidy reads it
+    through its link in that run: the audit reports cache-tampered, but its
+    gosum-missing and gosum-unused findings may be wrong until the cache is
+    repaired. The go command's module index (in GOCACHE) of that directory
+    can outlive the repair.
   - The GitHub Action produces SARIF with a second, warm run of the command.
   - Modules of the build list that no go.sum line names (the go command,
     pruning the graph, never loads their content) are counted among the
