@@ -506,11 +506,13 @@ checkout. docs/security.md has the whole list.
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
   - The go commands of an audit run while the hash check runs, so when the
-    user's cache holds a tampered module directory, go mod tidy reads it
-    through its link in that run: the audit reports cache-tampered, but its
-    gosum-missing and gosum-unused findings may be wrong until the cache is
-    repaired. The go command's module index (in GOCACHE) of that directory
-    can outlive the repair.
+    user's cache holds a tampered module directory, go mod tidy first reads
+    it through its link; once the hash check has found it, tidy is asked
+    again with that module fetched afresh (checked against go.sum) and
+    without the go command's module index of it. That index (in GOCACHE),
+    made from the tampered directory, can outlive a repair of the user's
+    cache: a later audit's gosum-missing and gosum-unused findings may then
+    be wrong until GOCACHE is cleaned (go clean -cache).
   - The GitHub Action produces SARIF with a second, warm run of the command.
   - Modules of the build list that no go.sum line names (the go command,
     pruning the graph, never loads their content) are counted among the

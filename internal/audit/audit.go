@@ -336,69 +336,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		tidy = false
 		addFindings(nil, Skipped{"tidy", ld.refused + " was refused unread, so go mod tidy was not asked about it"})
 	}
+	var tidied *tidyResult
 	if tidy {
-		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
-		// check reports only lines no module's go.sum is reported to lack.
-		var tidyWG sync.WaitGroup
-		var moduleEdits []graph.SumEdit
-		tidyWG.Add(len(ld.mods))
-		for _, m := range ld.mods {
-			wg.Go(func() {
-				defer tidyWG.Done()
-				moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
-				tr, err := g.Tidy(ctx, moddir, m.sumLines)
-				var edits []graph.SumEdit
-				if tr != nil {
-					edits = tr.Sum
-				}
-				if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
-					mu.Lock()
-					res.Skipped = append(res.Skipped, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
-					mu.Unlock()
-					return
-				}
-				if err != nil {
-					fail("tidy", err)
-					return
-				}
-				if ld.work == nil {
-					// A requirement no package imports: tidy would drop it,
-					// go list -m all refuses without its go.sum lines.
-					more, err := g.ListMissing(ctx, moddir, m.sumLines)
-					if err != nil {
-						fail("tidy", err)
-						return
-					}
-					edits = graph.MergeSumEdits(edits, more)
-				}
-				mu.Lock()
-				moduleEdits = append(moduleEdits, edits...)
-				mu.Unlock()
-				addFindings(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
-			})
-		}
-		if ld.work != nil {
-			name := joinRel(ld.work.rel, "go.work.sum")
-			lines := 0
-			for _, sf := range ld.sums {
-				if sf.Name == name {
-					lines = len(sf.Lines)
-				}
-			}
-			wg.Go(func() {
-				_, edits, err := g.WorkSumMissing(ctx, lines)
-				if err != nil {
-					fail("tidy", err)
-					return
-				}
-				tidyWG.Wait()
-				mu.Lock()
-				n := len(moduleEdits)
-				edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
-				mu.Unlock()
-				addFindings(graph.TidyFindings(name, edits))
-			})
-		}
+		tidied = startTidy(ctx, g, dir, ld, &wg)
 	}
 	origin := !allSkipped(opts.Skip, checkOrigin)
 	if origin && opts.Offline {
@@ -473,6 +413,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, &OpError{err}
+	}
+	if distrust := tamperedVersions(res.Findings); tidied != nil && len(distrust) > 0 && env.GOMODCACHE != "" {
+		// go mod tidy read the module directories through modseal's links
+		// while the hash check found some of them altered: its answer is
+		// asked again with those modules fetched afresh and checked against
+		// go.sum, and without the go command's module index of them.
+		g2 := &graph.Go{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin, Distrust: distrust}
+		var wg2 sync.WaitGroup
+		tidied = startTidy(ctx, g2, dir, ld, &wg2)
+		wg2.Wait()
+	}
+	if tidied != nil {
+		res.Findings = append(res.Findings, tidied.findings...)
+		res.Skipped = append(res.Skipped, tidied.skipped...)
+		failures = append(failures, tidied.failures...)
 	}
 	if securityErr != nil {
 		return nil, securityErr

@@ -79,7 +79,7 @@ func classifyFailures(failures []failure, findings []verify.Finding, skip map[st
 			return nil, nil, f.err
 		}
 		if len(explained) == 0 {
-			hold(f.check, stderr, "the go command could not load the versions reported as invalid: "+oneLine(errors.New(stderr)))
+			hold(f.check, stderr, "the go command could not load the module versions reported above: "+oneLine(errors.New(stderr)))
 			continue
 		}
 		for _, r := range explained {
@@ -104,11 +104,16 @@ func classifyFailures(failures []failure, findings []verify.Finding, skip map[st
 // follows from them and says nothing new.
 var invalidRules = []string{verify.RuleModulePath, verify.RuleNoncanonicalVersion, verify.RulePseudoVersion, verify.RuleMajorVersionSuffix}
 
+// alteredRules are the findings of a module version whose files in the
+// module cache were altered: the go command's failure to load it (a zip
+// with unexpected files, say) follows from them too.
+var alteredRules = []string{verify.RuleHashMismatch, verify.RuleCacheTampered}
+
 // reModAt finds the module@version a go command error line is about.
 var reModAt = regexp.MustCompile(`(\S+)@(v[^\s:]+)`)
 
 // aboutInvalid reports whether a go command error line names a module
-// version a finding already reports as invalid.
+// version a finding already reports as invalid or altered.
 func aboutInvalid(line string, fs []verify.Finding) bool {
 	for _, m := range reModAt.FindAllStringSubmatch(line, -1) {
 		path := m[1]
@@ -116,7 +121,7 @@ func aboutInvalid(line string, fs []verify.Finding) bool {
 			continue // a URL, not a module
 		}
 		for _, f := range fs {
-			if slices.Contains(invalidRules, f.Rule) && f.Module == path && (f.Version == "" || f.Version == m[2]) {
+			if (slices.Contains(invalidRules, f.Rule) || slices.Contains(alteredRules, f.Rule)) && f.Module == path && (f.Version == "" || f.Version == m[2]) {
 				return true
 			}
 		}

@@ -106,13 +106,22 @@ For more information, see 'go help module-auth'.
 			name:     "a version no proxy can serve, already reported invalid",
 			failures: []failure{{"graph", goErr(notFound)}},
 			findings: []verify.Finding{finding(verify.RulePseudoVersion, "example.com/e", "v0.0.0-20231302030405-abcdef123456")},
-			skipped:  []string{"graph: the go command could not load the versions reported as invalid"},
+			skipped:  []string{"graph: the go command could not load the module versions reported above"},
 		},
 		{
 			name:     "the same 404 with the finding about another module fails",
 			failures: []failure{{"graph", goErr(notFound)}},
 			findings: []verify.Finding{finding(verify.RulePseudoVersion, "example.com/f", "v0.0.0-20231302030405-abcdef123456")},
 			err:      "404 Not Found",
+		},
+		{
+			name: "a module the hash check found altered, which the go command cannot load",
+			failures: []failure{{"tidy", goErr(`go: downloading example.com/a v1.0.0
+go: example.com/app imports
+	example.com/a: zip for example.com/a@v1.0.0 has unexpected file example.com/b@v1.0.0/b.go
+`)}},
+			findings: []verify.Finding{finding(verify.RuleHashMismatch, "example.com/a", "v1.0.0")},
+			skipped:  []string{"tidy: the go command could not load the module versions reported above"},
 		},
 		{
 			name:     "a failure with no stderr is a failure",

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -204,4 +207,112 @@ func requireLine(text string) (path, version string, ok bool) {
 		return "", "", false
 	}
 	return f[0], f[1], true
+}
+
+// tidyResult is what the go mod tidy check found, kept apart from the rest
+// of the audit until its goroutines are done, so that it can be asked
+// again (startTidy with a graph.Go that distrusts tampered modules).
+type tidyResult struct {
+	mu       sync.Mutex
+	findings []verify.Finding
+	skipped  []Skipped
+	failures []failure
+}
+
+func (t *tidyResult) add(fs []verify.Finding, skipped ...Skipped) {
+	t.mu.Lock()
+	t.findings = append(t.findings, fs...)
+	t.skipped = append(t.skipped, skipped...)
+	t.mu.Unlock()
+}
+
+func (t *tidyResult) fail(err error) {
+	t.mu.Lock()
+	t.failures = append(t.failures, failure{"tidy", err})
+	t.mu.Unlock()
+}
+
+// startTidy starts, in wg, what go mod tidy says of each module (and, in a
+// workspace, what the workspace needs): gosum-missing and gosum-unused.
+// The result is complete once wg is done.
+func startTidy(ctx context.Context, g *graph.Go, dir string, ld *loaded, wg *sync.WaitGroup) *tidyResult {
+	t := &tidyResult{}
+	{
+		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
+		// check reports only lines no module's go.sum is reported to lack.
+		var tidyWG sync.WaitGroup
+		var moduleEdits []graph.SumEdit
+		tidyWG.Add(len(ld.mods))
+		for _, m := range ld.mods {
+			wg.Go(func() {
+				defer tidyWG.Done()
+				moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
+				tr, err := g.Tidy(ctx, moddir, m.sumLines)
+				var edits []graph.SumEdit
+				if tr != nil {
+					edits = tr.Sum
+				}
+				if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
+					t.add(nil, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
+					return
+				}
+				if err != nil {
+					t.fail(err)
+					return
+				}
+				if ld.work == nil {
+					// A requirement no package imports: tidy would drop it,
+					// go list -m all refuses without its go.sum lines.
+					more, err := g.ListMissing(ctx, moddir, m.sumLines)
+					if err != nil {
+						t.fail(err)
+						return
+					}
+					edits = graph.MergeSumEdits(edits, more)
+				}
+				t.mu.Lock()
+				moduleEdits = append(moduleEdits, edits...)
+				t.mu.Unlock()
+				t.add(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
+			})
+		}
+		if ld.work != nil {
+			name := joinRel(ld.work.rel, "go.work.sum")
+			lines := 0
+			for _, sf := range ld.sums {
+				if sf.Name == name {
+					lines = len(sf.Lines)
+				}
+			}
+			wg.Go(func() {
+				_, edits, err := g.WorkSumMissing(ctx, lines)
+				if err != nil {
+					t.fail(err)
+					return
+				}
+				tidyWG.Wait()
+				t.mu.Lock()
+				n := len(moduleEdits)
+				edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
+				t.mu.Unlock()
+				t.add(graph.TidyFindings(name, edits))
+			})
+		}
+	}
+	return t
+}
+
+// tamperedVersions returns the module versions the hash check found
+// altered in the module cache (their zip, .mod file or directory).
+func tamperedVersions(fs []verify.Finding) map[module.Version]bool {
+	var out map[module.Version]bool
+	for _, f := range fs {
+		if (f.Rule == verify.RuleCacheTampered || f.Rule == verify.RuleHashMismatch) && f.Module != "" && f.Version != "" {
+			if out == nil {
+				out = make(map[module.Version]bool)
+			}
+			out[module.Version{Path: f.Module, Version: f.Version}] = true
+		}
+	}
+	return out
 }
