@@ -268,26 +268,28 @@ func sumLineKind(raw []byte) int {
 
 // sumText returns the text lines of data (sumLineKind), each followed by
 // '\n', in one string, and their number: its size is that of the lines worth
-// parsing, not of data.
+// parsing, not of data (so data is walked twice: to size, then to copy).
 func sumText(data []byte) (string, int) {
 	size, n := 0, 0
-	for rest := data; len(rest) > 0; {
-		raw := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			raw, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
-		if sumLineKind(raw) == sumTextLine {
-			size += len(raw) + 1
-			n++
-		}
-	}
+	eachTextLine(data, func(raw []byte) {
+		size += len(raw) + 1
+		n++
+	})
 	if size == 0 {
 		return "", 0
 	}
 	var b strings.Builder
 	b.Grow(size)
+	eachTextLine(data, func(raw []byte) {
+		b.Write(raw)
+		b.WriteByte('\n')
+	})
+	return b.String(), n
+}
+
+// eachTextLine calls f with each line of data (without its '\n') that
+// sumLineKind calls text.
+func eachTextLine(data []byte, f func(raw []byte)) {
 	for rest := data; len(rest) > 0; {
 		raw := rest
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
@@ -296,11 +298,9 @@ func sumText(data []byte) (string, int) {
 			rest = nil
 		}
 		if sumLineKind(raw) == sumTextLine {
-			b.Write(raw)
-			b.WriteByte('\n')
+			f(raw)
 		}
 	}
-	return b.String(), n
 }
 
 // checkSumModule checks the module path and version fields of a go.sum

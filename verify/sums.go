@@ -137,7 +137,7 @@ func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return nil, &NotRegularError{Dir: dir, Names: []string{". (" + kind(fi.Mode()) + ")"}}
+		return nil, &NotRegularError{Dir: dir, Names: []string{". (" + modeName(fi.Mode()) + ")"}}
 	}
 	var sums FileSums
 	var odd []string
@@ -158,7 +158,7 @@ func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 				}
 				continue
 			case !e.Type().IsRegular():
-				odd = append(odd, r+" ("+kind(e.Type())+")")
+				odd = append(odd, r+" ("+modeName(e.Type())+")")
 				continue
 			}
 			sum, err := fileSum(h, p, buf)
@@ -178,8 +178,9 @@ func DirSums(dir, prefix string, buf []byte) (FileSums, error) {
 	return sums, nil
 }
 
-// kind names a file mode's type for a message.
-func kind(m fs.FileMode) string {
+// modeName names the type of a file that is neither regular nor a
+// directory, for a message.
+func modeName(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
 		return "symbolic link"
@@ -189,8 +190,6 @@ func kind(m fs.FileMode) string {
 		return "socket"
 	case m&fs.ModeDevice != 0:
 		return "device"
-	case m.IsRegular():
-		return "regular file"
 	}
 	return "irregular file"
 }

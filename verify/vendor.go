@@ -1203,15 +1203,8 @@ func (c *vendCollector) owner(p string) (module.Version, bool) {
 }
 
 func vendModeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
+	if name := modeName(m); name != "irregular file" {
+		return "a " + name
 	}
 	return "an irregular file"
 }

@@ -237,67 +237,65 @@ func (t *tidyResult) fail(err error) {
 // The result is complete once wg is done.
 func startTidy(ctx context.Context, g *graph.Go, dir string, ld *loaded, wg *sync.WaitGroup) *tidyResult {
 	t := &tidyResult{}
-	{
-		// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
-		// check reports only lines no module's go.sum is reported to lack.
-		var tidyWG sync.WaitGroup
-		var moduleEdits []graph.SumEdit
-		tidyWG.Add(len(ld.mods))
-		for _, m := range ld.mods {
-			wg.Go(func() {
-				defer tidyWG.Done()
-				moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
-				tr, err := g.Tidy(ctx, moddir, m.sumLines)
-				var edits []graph.SumEdit
-				if tr != nil {
-					edits = tr.Sum
-				}
-				if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
-					t.add(nil, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
-					return
-				}
-				if err != nil {
-					t.fail(err)
-					return
-				}
-				if ld.work == nil {
-					// A requirement no package imports: tidy would drop it,
-					// go list -m all refuses without its go.sum lines.
-					more, err := g.ListMissing(ctx, moddir, m.sumLines)
-					if err != nil {
-						t.fail(err)
-						return
-					}
-					edits = graph.MergeSumEdits(edits, more)
-				}
-				t.mu.Lock()
-				moduleEdits = append(moduleEdits, edits...)
-				t.mu.Unlock()
-				t.add(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
-			})
-		}
-		if ld.work != nil {
-			name := joinRel(ld.work.rel, "go.work.sum")
-			lines := 0
-			for _, sf := range ld.sums {
-				if sf.Name == name {
-					lines = len(sf.Lines)
-				}
+	// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
+	// check reports only lines no module's go.sum is reported to lack.
+	var tidyWG sync.WaitGroup
+	var moduleEdits []graph.SumEdit
+	tidyWG.Add(len(ld.mods))
+	for _, m := range ld.mods {
+		wg.Go(func() {
+			defer tidyWG.Done()
+			moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
+			tr, err := g.Tidy(ctx, moddir, m.sumLines)
+			var edits []graph.SumEdit
+			if tr != nil {
+				edits = tr.Sum
 			}
-			wg.Go(func() {
-				_, edits, err := g.WorkSumMissing(ctx, lines)
+			if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
+				t.add(nil, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
+				return
+			}
+			if err != nil {
+				t.fail(err)
+				return
+			}
+			if ld.work == nil {
+				// A requirement no package imports: tidy would drop it,
+				// go list -m all refuses without its go.sum lines.
+				more, err := g.ListMissing(ctx, moddir, m.sumLines)
 				if err != nil {
 					t.fail(err)
 					return
 				}
-				tidyWG.Wait()
-				t.mu.Lock()
-				n := len(moduleEdits)
-				edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
-				t.mu.Unlock()
-				t.add(graph.TidyFindings(name, edits))
-			})
+				edits = graph.MergeSumEdits(edits, more)
+			}
+			t.mu.Lock()
+			moduleEdits = append(moduleEdits, edits...)
+			t.mu.Unlock()
+			t.add(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
+		})
+	}
+	if ld.work != nil {
+		name := joinRel(ld.work.rel, "go.work.sum")
+		lines := 0
+		for _, sf := range ld.sums {
+			if sf.Name == name {
+				lines = len(sf.Lines)
+			}
 		}
+		wg.Go(func() {
+			_, edits, err := g.WorkSumMissing(ctx, lines)
+			if err != nil {
+				t.fail(err)
+				return
+			}
+			tidyWG.Wait()
+			t.mu.Lock()
+			n := len(moduleEdits)
+			edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
+			t.mu.Unlock()
+			t.add(graph.TidyFindings(name, edits))
+		})
 	}
 	return t
 }

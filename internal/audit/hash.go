@@ -283,7 +283,7 @@ func locate(ctx context.Context, in hashInputs, c *verify.ModuleCheck, dirs bool
 		}
 		// Not a pass: listed under skipped with the reason. The
 		// checksum database check still vouches for go.sum's line.
-		return "", "not in any module cache, and downloading it failed: " + originErrReason(err), nil
+		return "", "not in any module cache, and downloading it failed: " + proxyErrReason(err), nil
 	}
 	if c.Zip != nil && dirs && in.extracted != "" {
 		// Only the user's module cache holds directories that builds

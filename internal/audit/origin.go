@@ -92,7 +92,7 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 	for i, o := range out {
 		skip := o.skip
 		if o.err != nil {
-			skip = originErrReason(o.err)
+			skip = proxyErrReason(o.err)
 			if _, ok := example[skip]; !ok {
 				example[skip] = oneLine(o.err)
 			}
@@ -212,9 +212,10 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 	return findings, skipReason, nil
 }
 
-// originErrReason groups the failures of the origin check for the skipped
-// list: by the proxy's status, else as no answer.
-func originErrReason(err error) string {
+// proxyErrReason groups failed proxy requests (of the origin check, and of
+// the hash check's downloads) for the skipped list: by the proxy's status,
+// else as no answer.
+func proxyErrReason(err error) string {
 	var re *modproxy.RequestError
 	switch {
 	case errors.As(err, &re) && re.StatusCode != 0:
