@@ -54,8 +54,9 @@ type Env struct {
 	GOPATH      string
 }
 
-// A Go runs the go command for one module or workspace directory.
-type Go struct {
+// A Command runs the go command for one module or workspace directory:
+// the authority on its module graph.
+type Command struct {
 	Dir      string   // the module or workspace directory
 	Environ  []string // the user's environment (os.Environ())
 	Offline  bool     // never let the go command reach the network
@@ -83,7 +84,7 @@ var ErrOffline = errors.New("the go command needs modules that are neither in mo
 // Env returns the go command's view of the environment ("go env -json", once).
 // It runs with GOTOOLCHAIN=local so that asking never downloads a toolchain;
 // GOTOOLCHAIN in the result is therefore not the user's setting.
-func (g *Go) Env(ctx context.Context) (*Env, error) {
+func (g *Command) Env(ctx context.Context) (*Env, error) {
 	g.envOnce.Do(func() {
 		c := gocmd.Cmd{Go: g.GoBin, Env: gocmd.Setenv(g.Environ, "GOTOOLCHAIN", "local")}
 		out, err := c.Run(ctx, g.Dir, "env", "-json")
@@ -104,7 +105,7 @@ func (g *Go) Env(ctx context.Context) (*Env, error) {
 // Run runs the go command in dir (g.Dir if empty) with the environment the
 // package comment describes. A go command that exits non-zero returns its
 // stdout with a *gocmd.Error.
-func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func (g *Command) Run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	if dir == "" {
 		dir = g.Dir
 	}
@@ -122,7 +123,7 @@ func (g *Go) Run(ctx context.Context, dir string, args ...string) ([]byte, error
 }
 
 // runEnv runs the go command in dir with the complete environment environ.
-func (g *Go) runEnv(ctx context.Context, dir string, environ []string, args ...string) ([]byte, error) {
+func (g *Command) runEnv(ctx context.Context, dir string, environ []string, args ...string) ([]byte, error) {
 	c := gocmd.Cmd{Go: g.GoBin, Env: environ}
 	out, err := c.Run(ctx, dir, args...)
 	if err != nil && g.Offline && lookupDisabled(err) {
@@ -132,7 +133,7 @@ func (g *Go) runEnv(ctx context.Context, dir string, environ []string, args ...s
 }
 
 // commandEnv is the environment of every go command modseal runs.
-func (g *Go) commandEnv(env *Env) []string {
+func (g *Command) commandEnv(env *Env) []string {
 	e := readOnlyEnv(g.Environ, env)
 	modcache := filepath.Join(g.CacheDir, "mod")
 	e = gocmd.Setenv(e, "GOMODCACHE", modcache)

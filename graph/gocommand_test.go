@@ -108,7 +108,7 @@ func testEnv(t *testing.T, set map[string]string) []string {
 	return e
 }
 
-// runGo runs the go command as the user would (not through Go).
+// runGo runs the go command as the user would (not through Command).
 func runGo(t *testing.T, dir string, environ []string, args ...string) {
 	t.Helper()
 	c := gocmd.Cmd{Env: environ}
@@ -132,7 +132,7 @@ func TestGOFLAGSVendor(t *testing.T) {
 	environ := testEnv(t, nil)
 	runGo(t, dir, environ, "mod", "vendor")
 	environ = gocmd.Setenv(environ, "GOFLAGS", "-mod=vendor")
-	g := &Go{Dir: dir, Environ: environ, CacheDir: t.TempDir()}
+	g := &Command{Dir: dir, Environ: environ, CacheDir: t.TempDir()}
 	ctx := context.Background()
 	list, err := g.BuildList(ctx)
 	if err != nil {
@@ -185,7 +185,7 @@ func TestSumDBStateNotWritten(t *testing.T) {
 	})
 	gopath := filepath.Join(t.TempDir(), "gopath")
 	cache := t.TempDir()
-	g := &Go{Dir: dir, CacheDir: cache, Environ: testEnv(t, map[string]string{
+	g := &Command{Dir: dir, CacheDir: cache, Environ: testEnv(t, map[string]string{
 		"GOPROXY": srv.URL,
 		"GOSUMDB": vkey,
 		"GOPATH":  gopath,
@@ -218,7 +218,7 @@ func TestModCacheCommaProxy(t *testing.T) {
 		"go.sum":  sumLines(t, "example.com/a@v1.0.0", "example.com/b@v1.0.0"),
 		"main.go": appImportsA,
 	})
-	g := &Go{Dir: dir, Offline: true, CacheDir: t.TempDir(), Environ: testEnv(t, map[string]string{
+	g := &Command{Dir: dir, Offline: true, CacheDir: t.TempDir(), Environ: testEnv(t, map[string]string{
 		"GOMODCACHE": usercache,
 		"GOPROXY":    "off",
 	})}

@@ -33,7 +33,7 @@ type ModuleError struct {
 
 // BuildList returns the selected build list ("go list -m -json all"),
 // main module(s) first, in the go command's order.
-func (g *Go) BuildList(ctx context.Context) ([]Module, error) {
+func (g *Command) BuildList(ctx context.Context) ([]Module, error) {
 	out, err := g.Run(ctx, "", "list", "-m", "-json", "all")
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (g *Go) BuildList(ctx context.Context) ([]Module, error) {
 }
 
 // Edges returns the lines of "go mod graph", sorted bytewise.
-func (g *Go) Edges(ctx context.Context) ([]string, error) {
+func (g *Command) Edges(ctx context.Context) ([]string, error) {
 	out, err := g.Run(ctx, "", "mod", "graph")
 	if err != nil {
 		return nil, err

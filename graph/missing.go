@@ -34,7 +34,7 @@ import (
 // its error, a *gocmd.Error (or ErrOffline): Refusals(err.Stderr) says
 // which findings explain it. In a workspace, where the go command never
 // refuses for a missing line but adds it to go.work.sum, see WorkSumMissing.
-func (g *Go) ListMissing(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
+func (g *Command) ListMissing(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
 	_, err := g.Run(ctx, moddir, "list", "-m", "-json", "all")
 	if err == nil {
 		return nil, nil

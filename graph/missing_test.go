@@ -28,7 +28,7 @@ func TestListMissingUnimportedRequirement(t *testing.T) {
 			fixtureProxy(t, filepath.Join(usercache, "cache", "download"))
 			environ = gocmd.Setenv(gocmd.Setenv(environ, "GOMODCACHE", usercache), "GOPROXY", "off")
 		}
-		g := &Go{Dir: dir, Environ: environ, Offline: offline, CacheDir: t.TempDir()}
+		g := &Command{Dir: dir, Environ: environ, Offline: offline, CacheDir: t.TempDir()}
 		ctx := context.Background()
 		edits, err := g.ListMissing(ctx, dir, 4)
 		if err != nil {
@@ -65,7 +65,7 @@ func TestListMissingNone(t *testing.T) {
 		"go.sum":  sumLines(t, "example.com/a@v1.0.0", "example.com/b@v1.0.0"),
 		"main.go": appImportsA,
 	})
-	g := &Go{Dir: dir, Environ: testEnv(t, nil), CacheDir: t.TempDir()}
+	g := &Command{Dir: dir, Environ: testEnv(t, nil), CacheDir: t.TempDir()}
 	if edits, err := g.ListMissing(context.Background(), dir, 4); err != nil || edits != nil {
 		t.Errorf("ListMissing = %v, %v; want nothing", edits, err)
 	}

@@ -127,7 +127,7 @@ func TestLinkUserCacheReadOnly(t *testing.T) {
 
 			cache := t.TempDir()
 			for run := range 2 { // the second run finds the links of the first
-				g := &Go{Dir: dir, CacheDir: cache, Environ: environ}
+				g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
 				if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 					t.Fatalf("run %d: go mod tidy -diff: %v\n%s", run, err, out)
 				}
@@ -175,7 +175,7 @@ func TestLinkUserCacheTargetGone(t *testing.T) {
 	})
 	runGo(t, dir, environ, "mod", "download", "all")
 	cache := t.TempDir()
-	g := &Go{Dir: dir, CacheDir: cache, Environ: environ}
+	g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
 	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Fatalf("go mod tidy -diff: %v\n%s", err, out)
 	}
@@ -187,7 +187,7 @@ func TestLinkUserCacheTargetGone(t *testing.T) {
 	if err := os.RemoveAll(usercache); err != nil {
 		t.Fatal(err)
 	}
-	g = &Go{Dir: dir, CacheDir: cache, Environ: environ}
+	g = &Command{Dir: dir, CacheDir: cache, Environ: environ}
 	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Fatalf("go mod tidy -diff after the user's cache was removed: %v\n%s", err, out)
 	}
@@ -220,11 +220,11 @@ func TestLinkUserCacheDistrust(t *testing.T) {
 	before := treeState(t, usercache)
 	cache := t.TempDir()
 
-	g := &Go{Dir: dir, CacheDir: cache, Environ: environ}
+	g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
 	if _, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err == nil {
 		t.Fatal("go mod tidy -diff read the tampered a.go through the link and found nothing to change; the test needs it to")
 	}
-	g = &Go{Dir: dir, CacheDir: cache, Environ: environ, Distrust: map[module.Version]bool{{Path: "example.com/a", Version: "v1.0.0"}: true}}
+	g = &Command{Dir: dir, CacheDir: cache, Environ: environ, Distrust: map[module.Version]bool{{Path: "example.com/a", Version: "v1.0.0"}: true}}
 	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Errorf("go mod tidy -diff with example.com/a distrusted: %v\n%s", err, out)
 	}

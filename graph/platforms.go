@@ -35,7 +35,7 @@ var ErrPlatform = errors.New("unsupported platform")
 // CommandEnv returns the environment of every go command modseal runs for
 // g: the user's environment with -mod=readonly, modseal's module cache and,
 // with Offline, no network. See the package comment.
-func (g *Go) CommandEnv(ctx context.Context) ([]string, error) {
+func (g *Command) CommandEnv(ctx context.Context) ([]string, error) {
 	env, err := g.Env(ctx)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func isPlatformWord(s string) bool {
 // leave the package's module known and are not.
 //
 // jobs bounds the platforms listed at once (at least 1).
-func (g *Go) PlatformModules(ctx context.Context, patterns, platforms []string, jobs int) (map[string][]string, error) {
+func (g *Command) PlatformModules(ctx context.Context, patterns, platforms []string, jobs int) (map[string][]string, error) {
 	for _, p := range platforms {
 		if err := CheckPlatform(p); err != nil {
 			return nil, err
@@ -170,7 +170,7 @@ func (g *Go) PlatformModules(ctx context.Context, patterns, platforms []string, 
 
 // loadModules lists the packages of patterns and their dependencies with env
 // and returns the set of module paths that provide them.
-func (g *Go) loadModules(ctx context.Context, env []string, patterns []string) (map[string]bool, error) {
+func (g *Command) loadModules(ctx context.Context, env []string, patterns []string) (map[string]bool, error) {
 	cfg := &packages.Config{
 		Mode:    loadMode,
 		Context: ctx,

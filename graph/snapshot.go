@@ -112,7 +112,7 @@ type sources struct {
 // runs "go list -m -json all", "go mod graph" and, per platform, go/packages
 // in its list-only mode, concurrently, and reads go.mod, go.work and the
 // go.sum and go.work.sum files. Nothing is built and nothing is written.
-func (g *Go) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
+func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
 	patterns, platforms := opts.Patterns, opts.Platforms
 	if patterns == nil {
 		patterns = DefaultPatterns
@@ -319,7 +319,7 @@ func (m *SnapshotModule) hashKey(gomod bool) string {
 
 // Rel returns name relative to the directory g works in, slash-separated
 // (the absolute path if it has no relative form).
-func (g *Go) Rel(name string) string {
+func (g *Command) Rel(name string) string {
 	base, err1 := filepath.Abs(g.Dir)
 	target, err2 := filepath.Abs(name)
 	if err1 != nil || err2 != nil {

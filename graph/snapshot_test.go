@@ -238,7 +238,7 @@ func TestSnapshotLocal(t *testing.T) {
 		if !work {
 			environ = gocmd.Setenv(environ, "GOWORK", "off")
 		}
-		g := &Go{Dir: dir, Environ: environ, CacheDir: t.TempDir()}
+		g := &Command{Dir: dir, Environ: environ, CacheDir: t.TempDir()}
 		s, err := g.Snapshot(ctx, SnapshotOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -299,7 +299,7 @@ func TestSnapshotLocal(t *testing.T) {
 	// An import no module provides is an error, not a quiet gap.
 	write(d1, map[string]string{"bad_windows.go": "package main\n\nimport _ \"example.com/nowhere\"\n"})
 	environ := gocmd.Setenv(gocmd.Setenv(os.Environ(), "GOPROXY", "off"), "GOWORK", "off")
-	g := &Go{Dir: d1, Environ: environ, CacheDir: t.TempDir()}
+	g := &Command{Dir: d1, Environ: environ, CacheDir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if _, err := g.Snapshot(ctx, SnapshotOptions{}); err == nil || !strings.Contains(err.Error(), "windows/amd64") || !strings.Contains(err.Error(), "listing packages") || !strings.Contains(err.Error(), "example.com/nowhere") {

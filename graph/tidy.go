@@ -29,7 +29,7 @@ type SumEdit struct {
 // returns the go.sum lines it would add or remove. sumLines is the number of
 // lines go.sum has now, for clamping insertion points. Changes tidy would
 // make to go.mod are not returned; Tidy returns both.
-func (g *Go) TidyDiff(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
+func (g *Command) TidyDiff(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
 	t, err := g.Tidy(ctx, moddir, sumLines)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ type TidyResult struct {
 // In a workspace, a module that imports another workspace module without
 // requiring it builds, but tidy (which ignores go.work) cannot resolve the
 // import: Tidy then returns a *SiblingError, a reason to skip, not a failure.
-func (g *Go) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyResult, error) {
+func (g *Command) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyResult, error) {
 	out, err := g.Run(ctx, moddir, "mod", "tidy", "-diff")
 	if err != nil {
 		// tidy -diff exits 1 when there is a diff; that is an answer, not a failure.

@@ -142,7 +142,7 @@ func (wc *workCopy) close() {
 // sumLines is go.work.sum's line count now (0 if absent). file is the
 // go.work.sum path (next to go.work); edits are additions, numbered like
 // ListMissing's. Outside workspace mode it returns "", nil, nil.
-func (g *Go) WorkSumMissing(ctx context.Context, sumLines int) (file string, edits []SumEdit, err error) {
+func (g *Command) WorkSumMissing(ctx context.Context, sumLines int) (file string, edits []SumEdit, err error) {
 	env, err := g.Env(ctx)
 	if err != nil {
 		return "", nil, err
@@ -202,7 +202,7 @@ var reCannotFind = regexp.MustCompile(`cannot find module providing package (\S+
 
 // siblingError returns a *SiblingError if err is go mod tidy failing in
 // moddir only because imports of workspace modules resolve to no module.
-func (g *Go) siblingError(ctx context.Context, moddir string, err error) error {
+func (g *Command) siblingError(ctx context.Context, moddir string, err error) error {
 	var ge *gocmd.Error
 	if !errors.As(err, &ge) {
 		return err

@@ -33,7 +33,7 @@ var wsFiles = map[string]string{
 func TestWorkspaceReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, wsFiles)
-	g := &Go{Dir: dir, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
+	g := &Command{Dir: dir, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
 	ctx := context.Background()
 	list, err := g.BuildList(ctx)
 	if err != nil {
@@ -57,7 +57,7 @@ func TestWorkspaceReadOnly(t *testing.T) {
 func TestWorkSumMissing(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, wsFiles)
-	g := &Go{Dir: dir, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
+	g := &Command{Dir: dir, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
 	ctx := context.Background()
 	file, edits, err := g.WorkSumMissing(ctx, 0)
 	if err != nil {
@@ -86,14 +86,14 @@ func TestWorkSumMissing(t *testing.T) {
 		d := t.TempDir()
 		writeFiles(t, d, wsFiles)
 		writeFiles(t, d, map[string]string{name: sumLines(t, "example.com/a@v1.0.0", "example.com/b@v1.0.0")})
-		g := &Go{Dir: d, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
+		g := &Command{Dir: d, Environ: testEnv(t, map[string]string{"GOWORK": ""}), CacheDir: t.TempDir()}
 		if _, edits, err := g.WorkSumMissing(ctx, 4); err != nil || len(edits) != 0 {
 			t.Errorf("lines in %s: WorkSumMissing = %+v, %v", name, edits, err)
 		}
 	}
 
 	// Outside a workspace: nothing to say.
-	g = &Go{Dir: filepath.Join(dir, "app"), Environ: testEnv(t, nil), CacheDir: t.TempDir()}
+	g = &Command{Dir: filepath.Join(dir, "app"), Environ: testEnv(t, nil), CacheDir: t.TempDir()}
 	if file, edits, err := g.WorkSumMissing(ctx, 0); file != "" || edits != nil || err != nil {
 		t.Errorf("module mode: %q %v %v", file, edits, err)
 	}
@@ -121,7 +121,7 @@ func TestTidySibling(t *testing.T) {
 			fixtureProxy(t, filepath.Join(usercache, "cache", "download"))
 			environ = gocmd.Setenv(gocmd.Setenv(environ, "GOMODCACHE", usercache), "GOPROXY", "off")
 		}
-		g := &Go{Dir: dir, Environ: environ, Offline: offline, CacheDir: t.TempDir()}
+		g := &Command{Dir: dir, Environ: environ, Offline: offline, CacheDir: t.TempDir()}
 		ctx := context.Background()
 		_, err := g.Tidy(ctx, filepath.Join(dir, "b"), 2)
 		var se *SiblingError

@@ -8,7 +8,11 @@
 // newline accepted).
 package verify
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Severity orders findings: error > warning > note.
 type Severity string
@@ -66,4 +70,41 @@ func NewFinding(rule, file string, line int, format string, args ...any) Finding
 		panic("verify: unknown rule " + rule)
 	}
 	return Finding{Rule: rule, Severity: r.Severity, File: file, Line: line, Message: fmt.Sprintf(format, args...)}
+}
+
+// A Skipped check could not run; it is never a pass.
+type Skipped struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
+// A Report is what an audit of one module or workspace found: the input of
+// every output format.
+type Report struct {
+	Dir         string
+	Module      string // main module path, or the workspace's modules joined by ","
+	Findings    []Finding
+	Skipped     []Skipped
+	Modules     int // modules in the build list, main modules excluded
+	Verified    int // modules whose hashes were recomputed and matched
+	GraphDigest string
+	// Checkpoint is the checksum database's signed tree head the audit
+	// verified go.sum against, "" if it did not.
+	Checkpoint string
+}
+
+// Sort orders findings by file, line, rule and message: the report order.
+func Sort(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
 }

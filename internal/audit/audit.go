@@ -43,26 +43,6 @@ type Options struct {
 	Progress func(done, total int, bytes int64)
 }
 
-// A Skipped check could not run (or is not built yet); it is never a pass.
-type Skipped struct {
-	Check  string `json:"check"`
-	Reason string `json:"reason"`
-}
-
-// Result is what an audit found.
-type Result struct {
-	Dir         string
-	Module      string // main module path, or the workspace's modules joined by ","
-	Findings    []verify.Finding
-	Skipped     []Skipped
-	Modules     int // modules in the build list, main modules excluded
-	Verified    int // modules whose hashes were recomputed and matched
-	GraphDigest string
-	// Checkpoint is the checksum database's signed tree head the audit
-	// verified go.sum against, "" if it did not.
-	Checkpoint string
-}
-
 // An OpError is an operational failure: the audit could not be done.
 type OpError struct{ Err error }
 
@@ -116,7 +96,7 @@ type loaded struct {
 
 // load reads and parses the files of the module or workspace in dir, adding
 // their syntax findings to res.
-func load(g *graph.Go, env *graph.Env, dir string, res *Result) (*loaded, error) {
+func load(g *graph.Command, env *graph.Env, dir string, res *verify.Report) (*loaded, error) {
 	ld := &loaded{requires: make(map[string]requireLoc)}
 	if env.GOWORK != "" && env.GOWORK != "off" {
 		rel := g.Rel(filepath.Dir(env.GOWORK))
@@ -128,7 +108,7 @@ func load(g *graph.Go, env *graph.Env, dir string, res *Result) (*loaded, error)
 		wf, fs := verify.CheckWorkFile(name, data)
 		res.Findings = append(res.Findings, fs...)
 		if wf == nil {
-			res.Skipped = append(res.Skipped, Skipped{"workspace", name + " does not parse, so its modules were not checked"})
+			res.Skipped = append(res.Skipped, verify.Skipped{Check: "workspace", Reason: name + " does not parse, so its modules were not checked"})
 		} else {
 			ld.work = &workspace{rel: rel, name: filepath.Base(env.GOWORK), wf: wf}
 			var useDirs []string
@@ -226,7 +206,7 @@ func checkInWorkspace(dir, gowork string, useDirs []string) error {
 // and the report; when it refuses, its reasons become findings where a rule
 // names them (failures.go), and the audit fails only on a reason no finding
 // explains.
-func Run(ctx context.Context, opts Options) (*Result, error) {
+func Run(ctx context.Context, opts Options) (*verify.Report, error) {
 	dir := opts.Dir
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -235,12 +215,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if !fi.IsDir() {
 		return nil, &OpError{fmt.Errorf("%s is not a directory", dir)}
 	}
-	g := &graph.Go{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin}
+	g := &graph.Command{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin}
 	env, err := g.Env(ctx)
 	if err != nil {
 		return nil, &OpError{fmt.Errorf("cannot ask the go command about %s: %v", dir, err)}
 	}
-	res := &Result{Dir: dir}
+	res := &verify.Report{Dir: dir}
 	res.Findings = append(res.Findings, verify.CheckSettings(verify.Settings{
 		GOSUMDB: env.GOSUMDB, GONOSUMDB: env.GONOSUMDB, GOPRIVATE: env.GOPRIVATE,
 		GOINSECURE: env.GOINSECURE, GOFLAGS: env.GOFLAGS,
@@ -287,7 +267,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		failures = append(failures, failure{check, err})
 		mu.Unlock()
 	}
-	addFindings := func(fs []verify.Finding, skipped ...Skipped) {
+	addFindings := func(fs []verify.Finding, skipped ...verify.Skipped) {
 		mu.Lock()
 		res.Findings = append(res.Findings, fs...)
 		res.Skipped = append(res.Skipped, skipped...)
@@ -307,7 +287,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			// The usual commit: go.sum is as at REV, so no module needs
 			// re-verifying.
 			hashing = false
-			res.Skipped = append(res.Skipped, Skipped{"hash", fmt.Sprintf("no go.sum line differs from %s (--changed): no module to re-verify", opts.ChangedSince)})
+			res.Skipped = append(res.Skipped, verify.Skipped{Check: "hash", Reason: fmt.Sprintf("no go.sum line differs from %s (--changed): no module to re-verify", opts.ChangedSince)})
 		}
 	}
 	if hashing {
@@ -334,7 +314,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	tidy := !allSkipped(opts.Skip, checkTidy)
 	if tidy && ld.refused != "" {
 		tidy = false
-		addFindings(nil, Skipped{"tidy", ld.refused + " was refused unread, so go mod tidy was not asked about it"})
+		addFindings(nil, verify.Skipped{Check: "tidy", Reason: ld.refused + " was refused unread, so go mod tidy was not asked about it"})
 	}
 	var tidied *tidyResult
 	if tidy {
@@ -342,7 +322,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	origin := !allSkipped(opts.Skip, checkOrigin)
 	if origin && opts.Offline {
-		addFindings(nil, Skipped{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"})
+		addFindings(nil, verify.Skipped{Check: "origin", Reason: "--offline: retractions, deprecations and pseudo-version origins were not checked"})
 	}
 	// The build list feeds the report's module count, the vendor check's
 	// selected versions and the origin check; the pre-commit hook, which
@@ -379,7 +359,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			mu.Unlock()
 		})
 	} else {
-		addFindings(nil, Skipped{"build-list,graph", "not computed: no check that needs them ran (--skip)"})
+		addFindings(nil, verify.Skipped{Check: "build-list,graph", Reason: "not computed: no check that needs them ran (--skip)"})
 	}
 	if drift {
 		wg.Go(func() {
@@ -419,7 +399,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// while the hash check found some of them altered: its answer is
 		// asked again with those modules fetched afresh and checked against
 		// go.sum, and without the go command's module index of them.
-		g2 := &graph.Go{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin, Distrust: distrust}
+		g2 := &graph.Command{Dir: dir, Environ: opts.Environ, Offline: opts.Offline, CacheDir: opts.CacheDir, GoBin: opts.GoBin, Distrust: distrust}
 		var wg2 sync.WaitGroup
 		tidied = startTidy(ctx, g2, dir, ld, &wg2)
 		wg2.Wait()
@@ -480,8 +460,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Skipped = append(res.Skipped, skipped...)
 	res.Findings = dropRedundantUnused(res.Findings)
 	res.Findings = slices.DeleteFunc(res.Findings, func(f verify.Finding) bool { return opts.Skip[f.Rule] })
-	Sort(res.Findings)
-	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.Check, b.Check) })
+	verify.Sort(res.Findings)
+	slices.SortFunc(res.Skipped, func(a, b verify.Skipped) int { return strings.Compare(a.Check, b.Check) })
 	return res, nil
 }
 
@@ -518,7 +498,7 @@ func countModules(list []graph.Module, verified map[module.Version]bool) (module
 
 // readSum parses the go.sum-format file name (relative to dir) into ld.sums;
 // a file that does not exist is parsed as empty.
-func readSum(res *Result, ld *loaded, dir, name string) (lines int, err error) {
+func readSum(res *verify.Report, ld *loaded, dir, name string) (lines int, err error) {
 	data, err := verify.ReadSumFile(filepath.Join(dir, filepath.FromSlash(name)))
 	var tooLarge *verify.FileTooLargeError
 	if errors.As(err, &tooLarge) {
@@ -540,22 +520,6 @@ func readSum(res *Result, ld *loaded, dir, name string) (lines int, err error) {
 		lines++
 	}
 	return lines, nil
-}
-
-// Sort orders findings by file, line, rule and message: the report order.
-func Sort(fs []verify.Finding) {
-	slices.SortStableFunc(fs, func(a, b verify.Finding) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Message, b.Message)
-	})
 }
 
 // dropRedundantUnused reports a go.sum line once, by its most specific rule:

@@ -44,7 +44,7 @@ func readCommittedSnapshot(dir string) (*graph.Snapshot, error) {
 // current graph is computed for the platforms the committed snapshot covers,
 // with the default package patterns. Every drift is an error here: the
 // committed snapshot is out of date, whatever changed.
-func snapshotDrift(ctx context.Context, g *graph.Go, committed *graph.Snapshot, jobs int) ([]verify.Finding, error) {
+func snapshotDrift(ctx context.Context, g *graph.Command, committed *graph.Snapshot, jobs int) ([]verify.Finding, error) {
 	var platforms []string
 	for _, m := range committed.Modules {
 		platforms = append(platforms, m.Platforms...)

@@ -40,7 +40,7 @@ var explainedBy = map[string][]string{
 //
 // It returns the findings to add and the skipped checks, each go command
 // error listed once with the checks it held up.
-func classifyFailures(failures []failure, findings []verify.Finding, skip map[string]bool, sums []*verify.SumFile, requires map[string]requireLoc) ([]verify.Finding, []Skipped, error) {
+func classifyFailures(failures []failure, findings []verify.Finding, skip map[string]bool, sums []*verify.SumFile, requires map[string]requireLoc) ([]verify.Finding, []verify.Skipped, error) {
 	var added []verify.Finding
 	type held struct {
 		checks []string
@@ -91,10 +91,10 @@ func classifyFailures(failures []failure, findings []verify.Finding, skip map[st
 		first := strings.TrimSuffix(explained[0].Text, "; to add it:")
 		hold(f.check, first, "the go command refused the files for the reasons reported: "+oneLine(errors.New(first)))
 	}
-	var skipped []Skipped
+	var skipped []verify.Skipped
 	for _, h := range helds {
 		slices.Sort(h.checks)
-		skipped = append(skipped, Skipped{strings.Join(h.checks, ","), h.reason})
+		skipped = append(skipped, verify.Skipped{Check: strings.Join(h.checks, ","), Reason: h.reason})
 	}
 	return added, skipped, nil
 }

@@ -211,15 +211,15 @@ func requireLine(text string) (path, version string, ok bool) {
 
 // tidyResult is what the go mod tidy check found, kept apart from the rest
 // of the audit until its goroutines are done, so that it can be asked
-// again (startTidy with a graph.Go that distrusts tampered modules).
+// again (startTidy with a graph.Command that distrusts tampered modules).
 type tidyResult struct {
 	mu       sync.Mutex
 	findings []verify.Finding
-	skipped  []Skipped
+	skipped  []verify.Skipped
 	failures []failure
 }
 
-func (t *tidyResult) add(fs []verify.Finding, skipped ...Skipped) {
+func (t *tidyResult) add(fs []verify.Finding, skipped ...verify.Skipped) {
 	t.mu.Lock()
 	t.findings = append(t.findings, fs...)
 	t.skipped = append(t.skipped, skipped...)
@@ -235,7 +235,7 @@ func (t *tidyResult) fail(err error) {
 // startTidy starts, in wg, what go mod tidy says of each module (and, in a
 // workspace, what the workspace needs): gosum-missing and gosum-unused.
 // The result is complete once wg is done.
-func startTidy(ctx context.Context, g *graph.Go, dir string, ld *loaded, wg *sync.WaitGroup) *tidyResult {
+func startTidy(ctx context.Context, g *graph.Command, dir string, ld *loaded, wg *sync.WaitGroup) *tidyResult {
 	t := &tidyResult{}
 	// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
 	// check reports only lines no module's go.sum is reported to lack.
@@ -252,7 +252,7 @@ func startTidy(ctx context.Context, g *graph.Go, dir string, ld *loaded, wg *syn
 				edits = tr.Sum
 			}
 			if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
-				t.add(nil, Skipped{"tidy", joinRel(m.rel, "go.mod") + ": " + se.Error()})
+				t.add(nil, verify.Skipped{Check: "tidy", Reason: joinRel(m.rel, "go.mod") + ": " + se.Error()})
 				return
 			}
 			if err != nil {

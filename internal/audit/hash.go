@@ -84,7 +84,7 @@ func sumModules(sums []*verify.SumFile) []verify.ModuleCheck {
 // checkHashes compares every module version go.sum has a hash for with the
 // files in the module caches: the .mod file and the zip (hash-mismatch), the
 // extracted directory (cache-tampered).
-func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []Skipped, verified map[module.Version]bool, zips map[module.Version]string, err error) {
+func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []verify.Finding, skipped []verify.Skipped, verified map[module.Version]bool, zips map[module.Version]string, err error) {
 	unchanged := in.unchanged
 	notChanged := 0
 	var checks []verify.ModuleCheck
@@ -174,12 +174,12 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 		}
 	}
 	if notChanged > 0 {
-		skipped = append(skipped, Skipped{"hash", fmt.Sprintf("%d module(s) not re-verified: their go.sum lines are as at %s (--changed)", notChanged, opts.ChangedSince)})
+		skipped = append(skipped, verify.Skipped{Check: "hash", Reason: fmt.Sprintf("%d module(s) not re-verified: their go.sum lines are as at %s (--changed)", notChanged, opts.ChangedSince)})
 	}
 	for reason, mods := range skips {
-		skipped = append(skipped, Skipped{"hash", fmt.Sprintf("%d module(s) not verified: %s: %s", len(mods), reason, listSome(mods, 5))})
+		skipped = append(skipped, verify.Skipped{Check: "hash", Reason: fmt.Sprintf("%d module(s) not verified: %s: %s", len(mods), reason, listSome(mods, 5))})
 	}
-	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Reason, b.Reason) })
+	slices.SortFunc(skipped, func(a, b verify.Skipped) int { return strings.Compare(a.Reason, b.Reason) })
 	return findings, skipped, verified, zips, nil
 }
 

@@ -36,9 +36,9 @@ type requireLoc struct {
 // the proxy does not answer about (any status, a timeout after the bounded
 // retries, a malformed answer) is skipped with the reason; only a cancelled
 // ctx is an error.
-func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, requires map[string]requireLoc, opts Options) ([]verify.Finding, []Skipped, error) {
+func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, requires map[string]requireLoc, opts Options) ([]verify.Finding, []verify.Skipped, error) {
 	if opts.Offline {
-		return nil, []Skipped{{"origin", "--offline: retractions, deprecations and pseudo-version origins were not checked"}}, nil
+		return nil, []verify.Skipped{{Check: "origin", Reason: "--offline: retractions, deprecations and pseudo-version origins were not checked"}}, nil
 	}
 	type job struct {
 		mod  module.Version // what the proxy is asked about (the replacement, if any)
@@ -102,7 +102,7 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 		}
 		findings = append(findings, o.findings...)
 	}
-	var skipped []Skipped
+	var skipped []verify.Skipped
 	for reason, mods := range skips {
 		msg := fmt.Sprintf("%d module(s) not checked: %s: %s", len(mods), reason, listSome(mods, 5))
 		if len(mods) == len(jobs) && len(jobs) > 1 {
@@ -111,9 +111,9 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 		if ex := example[reason]; ex != "" {
 			msg += " (first error: " + ex + ")"
 		}
-		skipped = append(skipped, Skipped{"origin", msg})
+		skipped = append(skipped, verify.Skipped{Check: "origin", Reason: msg})
 	}
-	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Reason, b.Reason) })
+	slices.SortFunc(skipped, func(a, b verify.Skipped) int { return strings.Compare(a.Reason, b.Reason) })
 	return findings, skipped, nil
 }
 

@@ -47,16 +47,16 @@ func NewSumDBClient(db *verify.SumDB, env *graph.Env, cacheDir string, hc *http.
 
 // sumdbCheck verifies every go.sum line of a public module against the
 // checksum database GOSUMDB names.
-func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []Skipped, string, error) {
+func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []verify.Skipped, string, error) {
 	if opts.Offline {
-		return nil, []Skipped{{"sumdb", "--offline: go.sum was not checked against the checksum database"}}, "", nil
+		return nil, []verify.Skipped{{Check: "sumdb", Reason: "--offline: go.sum was not checked against the checksum database"}}, "", nil
 	}
 	db, err := verify.ParseGOSUMDB(env.GOSUMDB)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if db == nil {
-		return nil, []Skipped{{"sumdb", "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
+		return nil, []verify.Skipped{{Check: "sumdb", Reason: "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
 	}
 	c := NewSumDBClient(db, env, opts.CacheDir, opts.HTTP)
 	res, err := verify.CheckSumDB(ctx, c, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
@@ -69,13 +69,13 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 			checkpoint = string(data)
 		}
 	}
-	var skipped []Skipped
+	var skipped []verify.Skipped
 	if res.Cache != "" {
-		skipped = append(skipped, Skipped{"sumdb-cache", res.Cache})
+		skipped = append(skipped, verify.Skipped{Check: "sumdb-cache", Reason: res.Cache})
 	}
 	if len(res.Private) > 0 {
 		slices.Sort(res.Private)
-		skipped = append(skipped, Skipped{"sumdb", fmt.Sprintf("%d module(s) not looked up: GONOSUMDB/GOPRIVATE covers them: %s", len(res.Private), listSome(res.Private, 5))})
+		skipped = append(skipped, verify.Skipped{Check: "sumdb", Reason: fmt.Sprintf("%d module(s) not looked up: GONOSUMDB/GOPRIVATE covers them: %s", len(res.Private), listSome(res.Private, 5))})
 	}
 	return res.Findings, skipped, checkpoint, nil
 }

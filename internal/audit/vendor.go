@@ -48,10 +48,10 @@ type vendorInputs struct {
 // in either mode. Only a vendor/ at go.work's directory that is also a
 // module's goes by its modules.txt: written by go work vendor, it is the
 // workspace's; else the module's.
-func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
+func checkVendors(in vendorInputs) ([]verify.Finding, []verify.Skipped, error) {
 	dir, work, mods, zips := in.dir, in.work, in.mods, in.zips
 	var findings []verify.Finding
-	var skipped []Skipped
+	var skipped []verify.Skipped
 	hasSum := make(map[module.Version]bool)
 	for _, sf := range in.sums {
 		for _, l := range sf.Lines {
@@ -95,7 +95,7 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 		}
 		if len(names) > 0 {
 			slices.Sort(names)
-			skipped = append(skipped, Skipped{"vendor", fmt.Sprintf("%d vendored module(s) not compared: %s", len(names), strings.Join(names, "; "))})
+			skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: fmt.Sprintf("%d vendored module(s) not compared: %s", len(names), strings.Join(names, "; "))})
 		}
 		return nil
 	}
@@ -118,7 +118,7 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 				}
 			}
 			if len(broken) > 0 {
-				skipped = append(skipped, Skipped{"vendor", joinRel(work.rel, "vendor/modules.txt") + " not checked against the workspace: " + strings.Join(broken, ", ") + " does not parse"})
+				skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: joinRel(work.rel, "vendor/modules.txt") + " not checked against the workspace: " + strings.Join(broken, ", ") + " does not parse"})
 			} else {
 				findings = append(findings, verify.CheckWorkVendorConsistency(work.rel, work.wf, wms, data)...)
 			}
@@ -138,7 +138,7 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []Skipped, error) {
 			continue // none, or the workspace's (above)
 		}
 		if m.mf == nil {
-			skipped = append(skipped, Skipped{"vendor", joinRel(m.rel, "vendor") + " not checked: " + joinRel(m.rel, "go.mod") + " does not parse"})
+			skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: joinRel(m.rel, "vendor") + " not checked: " + joinRel(m.rel, "go.mod") + " does not parse"})
 			continue
 		}
 		findings = append(findings, verify.CheckVendorConsistency(m.rel, m.mf, data)...)

@@ -355,7 +355,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 			return &exitError{ExitFailure, err}
 		}
 		res.Findings = append(res.Findings, fs...)
-		audit.Sort(res.Findings)
+		verify.Sort(res.Findings)
 	}
 	rep := report.New(versionString(), res)
 	if err := writeReport(h, rep, c.output, stdout); err != nil {

@@ -103,7 +103,7 @@ func hashRemote(ctx context.Context, target, cacheFlag string, offline bool, std
 	if err != nil {
 		return &exitError{ExitFailure, err}
 	}
-	g := &graph.Go{Dir: wd, Environ: e}
+	g := &graph.Command{Dir: wd, Environ: e}
 	genv, err := g.Env(ctx)
 	if err != nil {
 		return &exitError{ExitFailure, err}
@@ -228,7 +228,7 @@ func cacheDirModule(ctx context.Context, dir string, e env) (module.Version, err
 	if err != nil {
 		return module.Version{}, err
 	}
-	g := &graph.Go{Dir: abs, Environ: e}
+	g := &graph.Command{Dir: abs, Environ: e}
 	genv, err := g.Env(ctx)
 	if err != nil {
 		return module.Version{}, err

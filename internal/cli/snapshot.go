@@ -206,7 +206,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err != nil {
 		return err
 	}
-	g := &graph.Go{Dir: dir, Environ: e, Offline: offline, CacheDir: cacheDir}
+	g := &graph.Command{Dir: dir, Environ: e, Offline: offline, CacheDir: cacheDir}
 	snap, err := g.Snapshot(ctx, opts)
 	if err != nil {
 		return snapshotErr(dir, err)
@@ -367,7 +367,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		oldErr   error
 		curErr   error
 		wg       sync.WaitGroup
-		curGo    = &graph.Go{Dir: dir, Environ: e, Offline: c.offline, CacheDir: cacheDir}
+		curGo    = &graph.Command{Dir: dir, Environ: e, Offline: c.offline, CacheDir: cacheDir}
 	)
 	if baseRef == "" {
 		// The snapshot file first: no graph to compute if it is unusable.
@@ -419,7 +419,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 			return &exitError{ExitFailure, err}
 		}
 		findings = append(findings, fs...)
-		audit.Sort(findings)
+		verify.Sort(findings)
 	}
 	findings = slices.DeleteFunc(findings, func(f verify.Finding) bool { return skip[f.Rule] })
 	if c.format == "text" {
@@ -438,7 +438,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		if herr != nil {
 			return usageErr("--format: %v", herr)
 		}
-		rep := report.New(versionString(), &audit.Result{
+		rep := report.New(versionString(), &verify.Report{
 			Dir:         dir,
 			Module:      cur.Module,
 			Findings:    findings,
@@ -527,7 +527,7 @@ func plural(n int, noun string) string {
 // or export-subst attributes dropped or rewrote is read again with git
 // cat-file, so the base is exactly what was committed. Symbolic links and
 // submodules are left out.
-func baseSnapshot(ctx context.Context, cur *graph.Go, rev string, opts graph.SnapshotOptions) (*graph.Snapshot, string, error) {
+func baseSnapshot(ctx context.Context, cur *graph.Command, rev string, opts graph.SnapshotOptions) (*graph.Snapshot, string, error) {
 	fail := func(err error) (*graph.Snapshot, string, error) { return nil, "", err }
 	absDir, err := filepath.Abs(cur.Dir)
 	if err != nil {
@@ -627,7 +627,7 @@ func baseSnapshot(ctx context.Context, cur *graph.Go, rev string, opts graph.Sna
 	if fi, err := os.Stat(baseDir); err != nil || !fi.IsDir() {
 		return fail(fmt.Errorf("%s holds no Go module files at %s", dirRel, rev))
 	}
-	g := &graph.Go{Dir: baseDir, Environ: environ, Offline: cur.Offline, CacheDir: cur.CacheDir, GoBin: cur.GoBin}
+	g := &graph.Command{Dir: baseDir, Environ: environ, Offline: cur.Offline, CacheDir: cur.CacheDir, GoBin: cur.GoBin}
 	s, err := g.Snapshot(ctx, opts)
 	if err != nil {
 		return fail(err)

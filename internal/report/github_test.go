@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -57,7 +56,7 @@ func TestGitHubGolden(t *testing.T) {
 // Every workflow command is one line, whatever the report's strings hold: a
 // message cannot end its command and start another.
 func TestGitHubOneLinePerCommand(t *testing.T) {
-	r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{{
+	r := New("v0", &verify.Report{Dir: ".", Findings: []verify.Finding{{
 		Rule: verify.RuleDeprecated, Severity: verify.SeverityNote,
 		Message: "deprecated: use v2\n::error file=main.go::fake\r\n::add-mask::x",
 		File:    "go.mod", Line: 3,
@@ -94,7 +93,7 @@ func TestGitHubEscaping(t *testing.T) {
 
 	// Properties: file names with : and , are escaped, line= and file= are
 	// left out when unknown.
-	r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+	r := New("v0", &verify.Report{Dir: ".", Findings: []verify.Finding{
 		{Rule: verify.RuleVendorTampered, Severity: verify.SeverityError, Message: "m1", File: "vendor/a,b/c:d.go"},
 		{Rule: verify.RuleInsecureSetting, Severity: verify.SeverityWarning, Message: "m2"},
 		{Rule: verify.RuleGoSumUnused, Severity: verify.SeverityNote, Message: "m3 50%", File: "go.sum", Line: 7},
@@ -155,7 +154,7 @@ func TestGitHubAppends(t *testing.T) {
 }
 
 func TestGitHubResult(t *testing.T) {
-	warningsOnly := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+	warningsOnly := New("v0", &verify.Report{Dir: ".", Findings: []verify.Finding{
 		{Rule: verify.RuleRetracted, Severity: verify.SeverityWarning, Message: "retracted", File: "go.mod", Line: 4},
 		{Rule: verify.RuleDeprecated, Severity: verify.SeverityNote, Message: "deprecated", File: "go.mod", Line: 5},
 	}})
@@ -256,7 +255,7 @@ func TestGitHubIgnoresEnvironment(t *testing.T) {
 }
 
 func TestGitHubSubdirLocations(t *testing.T) {
-	r := New("v0", &audit.Result{Dir: "services/api", Findings: []verify.Finding{
+	r := New("v0", &verify.Report{Dir: "services/api", Findings: []verify.Finding{
 		{Rule: verify.RuleGoSumUnused, Severity: verify.SeverityNote, Message: "m", File: "go.sum", Line: 2},
 	}})
 	stdout, summary, _ := runGitHub(t, &GitHub{}, r)
@@ -277,7 +276,7 @@ func TestGitHubDriftOutput(t *testing.T) {
 		{verify.RuleDriftGoVersion, "true"},
 		{verify.RuleHashMismatch, "false"},
 	} {
-		r := New("v0", &audit.Result{Dir: ".", Findings: []verify.Finding{
+		r := New("v0", &verify.Report{Dir: ".", Findings: []verify.Finding{
 			{Rule: tc.rule, Severity: verify.SeverityNote, Message: "m", File: "go.mod", Line: 3},
 		}})
 		_, _, outputs := runGitHub(t, &GitHub{}, r)
@@ -308,7 +307,7 @@ func TestWorkflowCommand(t *testing.T) {
 func TestGitHubSummaryCounts(t *testing.T) {
 	r := emptyReport()
 	r.Summary.Modules, r.Summary.Verified = 0, 7
-	r.Skipped = []audit.Skipped{{Check: "build-list,graph,tidy", Reason: "the go command refused the files"}}
+	r.Skipped = []verify.Skipped{{Check: "build-list,graph,tidy", Reason: "the go command refused the files"}}
 	got := string(stepSummary(r, false))
 	if !strings.Contains(got, "| unknown | 7 |") {
 		t.Errorf("summary table:\n%s\nwant modules unknown and 7 hash-verified", got)

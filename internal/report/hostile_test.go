@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -16,7 +15,7 @@ import (
 const hostileText = "use v2\n::error file=main.go::pwned\r\n::add-mask::x\x1b]0;title\x07\x1b[2J\x1b[31mred\u009b0m\u202e see https://evil.example/x and www.evil.example, cc @evil-org/team <img src=x> | `code` [l](https://evil.example)"
 
 func hostileReport() *Report {
-	return New("v0", &audit.Result{
+	return New("v0", &verify.Report{
 		Dir:    ".",
 		Module: "example.com/app\x1b[2J @owner",
 		Findings: []verify.Finding{
@@ -24,7 +23,7 @@ func hostileReport() *Report {
 			{Rule: verify.RuleVendorTampered, Severity: verify.SeverityError, Message: "vendored file differs", File: "vendor/x/\n::error file=main.go::f\x1b[31m.go", Got: "h1:x\x1b[2J", Want: "h1:y\n::warning::w"},
 			{Rule: verify.RuleRetracted, Severity: verify.SeverityWarning, Message: "retracted: " + hostileText, File: "::error::x", Line: 1},
 		},
-		Skipped: []audit.Skipped{{Check: "origin", Reason: "proxy said: " + hostileText}},
+		Skipped: []verify.Skipped{{Check: "origin", Reason: "proxy said: " + hostileText}},
 	})
 }
 

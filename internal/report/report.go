@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -22,7 +21,7 @@ type Report struct {
 	Dir         string           `json:"dir"`
 	Module      string           `json:"module"`
 	Findings    []verify.Finding `json:"findings"`
-	Skipped     []audit.Skipped  `json:"skipped"`
+	Skipped     []verify.Skipped `json:"skipped"`
 	Summary     Summary          `json:"summary"`
 	GraphDigest string           `json:"graph_digest,omitempty"`
 }
@@ -43,7 +42,7 @@ type Summary struct {
 }
 
 // New builds the report of an audit result.
-func New(version string, res *audit.Result) *Report {
+func New(version string, res *verify.Report) *Report {
 	r := &Report{
 		Schema:      Schema,
 		Tool:        Tool{Name: "modseal", Version: version},
@@ -58,7 +57,7 @@ func New(version string, res *audit.Result) *Report {
 		r.Findings = []verify.Finding{}
 	}
 	if r.Skipped == nil {
-		r.Skipped = []audit.Skipped{}
+		r.Skipped = []verify.Skipped{}
 	}
 	for _, f := range r.Findings {
 		switch f.Severity {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -40,7 +39,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // file, one with a file but no line, messages that need escaping in every
 // format, and a skipped check.
 func sampleReport() *Report {
-	res := &audit.Result{
+	res := &verify.Report{
 		Dir:    ".",
 		Module: "example.com/app",
 		Findings: []verify.Finding{
@@ -76,7 +75,7 @@ func sampleReport() *Report {
 				Module:  "example.com/lib", Version: "v1.2.0", File: "vendor/example.com/lib/lib.go",
 			},
 		},
-		Skipped: []audit.Skipped{
+		Skipped: []verify.Skipped{
 			{Check: "sumdb", Reason: "--offline: go.sum was not compared with the checksum database"},
 		},
 		Modules:     12,
@@ -87,7 +86,7 @@ func sampleReport() *Report {
 }
 
 func emptyReport() *Report {
-	return New("v0.9.0", &audit.Result{Dir: ".", Module: "example.com/app", Modules: 3, Verified: 3,
+	return New("v0.9.0", &verify.Report{Dir: ".", Module: "example.com/app", Modules: 3, Verified: 3,
 		GraphDigest: "sha256:5f3c0d2b1a09e8f7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938271605"})
 }
 
@@ -225,7 +224,7 @@ func TestCamelCase(t *testing.T) {
 
 func fingerprintOf(t *testing.T, fs ...verify.Finding) []string {
 	t.Helper()
-	log := sarifLogOf(New("v0", &audit.Result{Dir: ".", Findings: fs}))
+	log := sarifLogOf(New("v0", &verify.Report{Dir: ".", Findings: fs}))
 	var out []string
 	for _, r := range log.Runs[0].Results {
 		out = append(out, r.PartialFingerprints[fingerprintKey])
@@ -296,7 +295,7 @@ func TestSARIFLocation(t *testing.T) {
 		{".", "c:odd/go.mod", 0, "./c:odd/go.mod", false},
 	} {
 		f := verify.Finding{Rule: verify.RuleGoSumSyntax, Severity: verify.SeverityError, Message: "m", File: tc.file, Line: tc.line}
-		log := sarifLogOf(New("v0", &audit.Result{Dir: tc.dir, Findings: []verify.Finding{f}}))
+		log := sarifLogOf(New("v0", &verify.Report{Dir: tc.dir, Findings: []verify.Finding{f}}))
 		loc := log.Runs[0].Results[0].Locations[0].PhysicalLocation
 		if loc.ArtifactLocation.URI != tc.uri || loc.ArtifactLocation.URIBaseID != "%SRCROOT%" {
 			t.Errorf("dir %q file %q: location %+v, want uri %q", tc.dir, tc.file, loc.ArtifactLocation, tc.uri)
