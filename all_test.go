@@ -2,13 +2,11 @@
 package modseal_test
 
 import (
-	"go/parser"
-	"go/token"
-	"io/fs"
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,54 +23,92 @@ func TestGoModTidy(t *testing.T) {
 	}
 }
 
-// TestImports enforces the layering: only internal/gocmd runs programs, the
-// public libraries verify/ and graph/ never import the CLI, the reports or
-// the heavy clients (sigstore, go-github) that users embedding them would
-// inherit, and verify/ does not ask the go command at all.
+// TestImports enforces the layering, on what the go command lists (the
+// packages' direct imports and their transitive dependencies, tests left
+// out):
+//   - only internal/gocmd imports os/exec: one place runs programs (the
+//     go command, git);
+//   - the public libraries verify/ and graph/ never depend, directly or
+//     not, on the heavy clients (sigstore, go-github) that users embedding
+//     them would inherit, nor on modseal's internal/ packages, except those
+//     under verify/internal and, for graph/, internal/gocmd: the one runner
+//     of the go command, which imports only the standard library (checked
+//     here too), so it drags nothing into an embedder;
+//   - verify/ does not depend on graph/: it never asks the go command.
 func TestImports(t *testing.T) {
-	forbidden := map[string][]string{
-		"verify": {"os/exec", "github.com/modseal/modseal/graph", "github.com/modseal/modseal/internal/", "github.com/sigstore/", "github.com/google/go-github/"},
-		"graph":  {"os/exec", "github.com/modseal/modseal/internal/cli", "github.com/modseal/modseal/internal/report", "github.com/modseal/modseal/internal/audit", "github.com/sigstore/", "github.com/google/go-github/"},
-		"":       {"os/exec"}, // everything else
+	const mod = "github.com/modseal/modseal/"
+	out, err := exec.Command("go", "list", "-e", "-json=ImportPath,Standard,Imports,Deps,Error", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
 	}
-	allowExec := map[string]bool{"internal/gocmd": true}
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	type pkg struct {
+		ImportPath    string
+		Standard      bool
+		Imports, Deps []string
+		Error         *struct{ Err string }
+	}
+	// forbidden lists, for the packages under a directory, the import path
+	// prefixes their dependencies must not have, and the exceptions.
+	type rule struct{ forbidden, allowed []string }
+	rules := map[string]rule{
+		"verify": {forbidden: []string{mod + "graph", mod + "internal/", "github.com/sigstore/", "github.com/google/go-github/"}},
+		"graph":  {forbidden: []string{mod + "internal/", "github.com/sigstore/", "github.com/google/go-github/"}, allowed: []string{mod + "internal/gocmd"}},
+	}
+	isUnder := func(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
+	pkgs := make(map[string]*pkg)
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		p := new(pkg)
+		if err := dec.Decode(p); err != nil {
+			t.Fatal(err)
 		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
-			return filepath.SkipDir
+		if p.Error != nil {
+			t.Errorf("%s: %s", p.ImportPath, p.Error.Err)
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
+		pkgs[p.ImportPath] = p
+	}
+	if pkgs[mod+"verify"] == nil || pkgs[mod+"graph"] == nil || pkgs[mod+"internal/gocmd"] == nil {
+		t.Fatalf("go list ./... did not list verify, graph and internal/gocmd")
+	}
+	for path, p := range pkgs {
+		dir := strings.TrimPrefix(path, mod)
+		if slices.Contains(p.Imports, "os/exec") && dir != "internal/gocmd" {
+			t.Errorf("%s imports os/exec: only internal/gocmd runs programs", dir)
 		}
-		dir := filepath.ToSlash(filepath.Dir(path))
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		rules := forbidden[""]
-		for prefix, r := range forbidden {
-			if prefix != "" && (dir == prefix || strings.HasPrefix(dir, prefix+"/")) {
-				rules = r
+		for under, r := range rules {
+			if !isUnder(dir, under) {
+				continue
 			}
-		}
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			for _, bad := range rules {
-				if p == bad || strings.HasSuffix(bad, "/") && strings.HasPrefix(p, bad) {
-					if p == "os/exec" && allowExec[dir] {
-						continue
+			for _, d := range p.Deps {
+				if slices.ContainsFunc(r.allowed, func(a string) bool { return isUnder(d, a) }) {
+					continue
+				}
+				for _, bad := range r.forbidden {
+					if d == bad || strings.HasSuffix(bad, "/") && strings.HasPrefix(d, bad) {
+						t.Errorf("%s depends on %s: not allowed under %s/", dir, d, under)
 					}
-					t.Errorf("%s imports %s: not allowed in %s", path, p, dir)
 				}
 			}
 		}
-		return nil
-	})
+	}
+	// internal/gocmd, the exception above, must stay a leaf.
+	std, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", mod+"internal/gocmd").Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("go list: %v", err)
+	}
+	if deps := strings.Fields(string(std)); !slices.Equal(deps, []string{mod + "internal/gocmd"}) {
+		t.Errorf("internal/gocmd depends on %v: it may import only the standard library (graph/ depends on it)", deps)
+	}
+}
+
+// TestVet: go vet ./... reports nothing.
+func TestVet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	out, err := exec.Command("go", "vet", "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go vet ./...: %v\n%s", err, out)
 	}
 }
 

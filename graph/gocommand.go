@@ -1,24 +1,3 @@
-// Package graph asks the go command about a module: its environment, its
-// build list and requirement graph, and which go.sum lines go mod tidy would
-// add or drop. The go command is the authority on module semantics; this
-// package never re-implements minimal version selection.
-//
-// Every go command runs read-only on the user's files: GOFLAGS gets
-// -mod=readonly (replacing any -mod the user set, -mod=vendor included: the
-// build list and the module graph cannot be computed from a vendor
-// directory, which modseal checks against the verified module zips
-// instead), GOMODCACHE is modseal's own cache, and so is GOPATH, where the
-// go command keeps its checksum database state (GOPATH/pkg/sumdb): modseal
-// reads the user's as an independent witness and never writes it. The
-// user's module cache is only read: modseal's cache links to the files and
-// extracted directories of the module versions go.sum lists, in real
-// directories of its own, so that the go command neither copies them nor
-// writes through a link (see linkUserCache), and the user's cache is a
-// file:// proxy in front of the user's GOPROXY for everything else. The go
-// command creates its lock files, temporary files and downloads in
-// modseal's cache only. In a workspace, the go command
-// adds every go.sum line it misses to go.work.sum, -mod=readonly or not:
-// it runs on a copy of go.work and go.work.sum (see copyWork).
 package graph
 
 import (
@@ -102,10 +81,10 @@ func (g *Command) Env(ctx context.Context) (*Env, error) {
 	return g.env, g.envErr
 }
 
-// Run runs the go command in dir (g.Dir if empty) with the environment the
-// package comment describes. A go command that exits non-zero returns its
+// run runs the go command in dir (g.Dir if empty) with the environment
+// commandEnv describes. A go command that exits non-zero returns its
 // stdout with a *gocmd.Error.
-func (g *Command) Run(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func (g *Command) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	if dir == "" {
 		dir = g.Dir
 	}
@@ -133,6 +112,24 @@ func (g *Command) runEnv(ctx context.Context, dir string, environ []string, args
 }
 
 // commandEnv is the environment of every go command modseal runs.
+//
+// Every go command runs read-only on the user's files: GOFLAGS gets
+// -mod=readonly (replacing any -mod the user set, -mod=vendor included: the
+// build list and the module graph cannot be computed from a vendor
+// directory, which modseal checks against the verified module zips
+// instead), GOMODCACHE is modseal's own cache, and so is GOPATH, where the
+// go command keeps its checksum database state (GOPATH/pkg/sumdb): modseal
+// reads the user's as an independent witness and never writes it. The
+// user's module cache is only read: modseal's cache links to the files and
+// extracted directories of the module versions go.sum lists, in real
+// directories of its own, so that the go command neither copies them nor
+// writes through a link (see linkUserCache), and the user's cache is a
+// file:// proxy in front of the user's GOPROXY for everything else. The go
+// command creates its lock files, temporary files and downloads in
+// modseal's cache only. In a workspace, the go command adds every go.sum
+// line it misses to go.work.sum, -mod=readonly or not: run and
+// platformModules run it on a copy of go.work and go.work.sum (see
+// copyWork).
 func (g *Command) commandEnv(env *Env) []string {
 	e := readOnlyEnv(g.Environ, env)
 	modcache := filepath.Join(g.CacheDir, "mod")
@@ -159,7 +156,7 @@ func (g *Command) commandEnv(env *Env) []string {
 		e = gocmd.Setenv(e, "GOSUMDB", "off")
 	}
 	if dl := filepath.Join(env.GOMODCACHE, "cache", "download"); env.GOMODCACHE != "" && isDir(dl) {
-		proxy = FileProxyURL(dl) + "," + proxy
+		proxy = fileProxyURL(dl) + "," + proxy
 	}
 	e = gocmd.Setenv(e, "GOPROXY", proxy)
 	// Files the go command writes to a module cache are read-only by
@@ -167,12 +164,12 @@ func (g *Command) commandEnv(env *Env) []string {
 	return gocmd.Setenv(e, "GOFLAGS", strings.TrimSpace(gocmd.Getenv(e, "GOFLAGS")+" -modcacherw"))
 }
 
-// FileProxyURL returns the file:// GOPROXY entry for the module proxy
+// fileProxyURL returns the file:// GOPROXY entry for the module proxy
 // layout in dir. The go command splits GOPROXY at "," and "|" before it
 // parses each URL, and decodes the path of a file:// URL, so those (and
 // every other byte not allowed in a URL path) are percent-encoded: a
 // directory named "a,b" is "file:///a%2Cb", not two proxies.
-func FileProxyURL(dir string) string {
+func fileProxyURL(dir string) string {
 	p := filepath.ToSlash(dir)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // a Windows drive letter: file:///C:/...

@@ -144,8 +144,8 @@ func TestGOFLAGSVendor(t *testing.T) {
 	if _, err := g.Edges(ctx); err != nil {
 		t.Errorf("Edges with GOFLAGS=-mod=vendor: %v", err)
 	}
-	if edits, err := g.TidyDiff(ctx, dir, 4); err != nil || len(edits) != 0 {
-		t.Errorf("TidyDiff with GOFLAGS=-mod=vendor: %v, %v", edits, err)
+	if tr, err := g.Tidy(ctx, dir, 4, 0); err != nil || len(tr.Sum) != 0 {
+		t.Errorf("Tidy with GOFLAGS=-mod=vendor: %v, %v", tr, err)
 	}
 	if _, err := g.Snapshot(ctx, SnapshotOptions{Platforms: []string{"linux/amd64"}}); err != nil {
 		t.Errorf("Snapshot with GOFLAGS=-mod=vendor: %v", err)
@@ -190,10 +190,11 @@ func TestSumDBStateNotWritten(t *testing.T) {
 		"GOSUMDB": vkey,
 		"GOPATH":  gopath,
 	})}
-	edits, err := g.TidyDiff(context.Background(), dir, 0)
+	tr, err := g.Tidy(context.Background(), dir, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	edits := tr.Sum
 	if len(edits) != 4 {
 		t.Errorf("tidy would add %d lines, want 4: %v", len(edits), edits)
 	}
@@ -236,8 +237,8 @@ func TestFileProxyURL(t *testing.T) {
 		"/home/u/go/pkg/mod/cache/download": "file:///home/u/go/pkg/mod/cache/download",
 		"/tmp/a,b|c d%e/cache/download":     "file:///tmp/a%2Cb%7Cc%20d%25e/cache/download",
 	} {
-		if got := FileProxyURL(dir); got != want {
-			t.Errorf("FileProxyURL(%q) = %q, want %q", dir, got, want)
+		if got := fileProxyURL(dir); got != want {
+			t.Errorf("fileProxyURL(%q) = %q, want %q", dir, got, want)
 		}
 	}
 }

@@ -26,15 +26,18 @@ type Module struct {
 	Error     *ModuleError
 }
 
-// ModuleError is the error go list reports for a module it could not load.
+// A ModuleError is the error go list reports for a module it could not
+// load (the "Error" object of go list -m -json).
 type ModuleError struct {
 	Err string
 }
 
+func (e *ModuleError) Error() string { return e.Err }
+
 // BuildList returns the selected build list ("go list -m -json all"),
 // main module(s) first, in the go command's order.
 func (g *Command) BuildList(ctx context.Context) ([]Module, error) {
-	out, err := g.Run(ctx, "", "list", "-m", "-json", "all")
+	out, err := g.run(ctx, "", "list", "-m", "-json", "all")
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +58,7 @@ func (g *Command) BuildList(ctx context.Context) ([]Module, error) {
 
 // Edges returns the lines of "go mod graph", sorted bytewise.
 func (g *Command) Edges(ctx context.Context) ([]string, error) {
-	out, err := g.Run(ctx, "", "mod", "graph")
+	out, err := g.run(ctx, "", "mod", "graph")
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 // command itself says which lines it wants, with hashes it has checked
 // against the checksum database as usual (GOSUMDB, GONOSUMDB, GOPRIVATE
 // honoured). The user's go.mod and go.sum are never written. The lines are
-// additions (Add set), numbered like TidyDiff's against go.sum as it is
+// additions (Add set), numbered like Tidy's against go.sum as it is
 // (sumLines is its line count); TidyFindings turns them into
 // gosum-missing findings.
 //
@@ -35,7 +35,7 @@ import (
 // which findings explain it. In a workspace, where the go command never
 // refuses for a missing line but adds it to go.work.sum, see WorkSumMissing.
 func (g *Command) ListMissing(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
-	_, err := g.Run(ctx, moddir, "list", "-m", "-json", "all")
+	_, err := g.run(ctx, moddir, "list", "-m", "-json", "all")
 	if err == nil {
 		return nil, nil
 	}
@@ -48,7 +48,7 @@ func (g *Command) ListMissing(ctx context.Context, moddir string, sumLines int) 
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	sum, err := verify.ReadSumFile(filepath.Join(moddir, "go.sum"))
+	sum, err := verify.ReadFileLimited(filepath.Join(moddir, "go.sum"), verify.MaxSumFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -64,10 +64,10 @@ func (g *Command) ListMissing(ctx context.Context, moddir string, sumLines int) 
 	}
 	// Flags on the command line win over GOFLAGS' -mod=readonly. Relative
 	// replacement directories stay relative to moddir, the module root.
-	if _, err := g.Run(ctx, moddir, "list", "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"), "-m", "-json", "all"); err != nil {
+	if _, err := g.run(ctx, moddir, "list", "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"), "-m", "-json", "all"); err != nil {
 		return nil, err
 	}
-	wanted, err := verify.ReadSumFile(filepath.Join(tmp, "go.sum"))
+	wanted, err := verify.ReadFileLimited(filepath.Join(tmp, "go.sum"), verify.MaxSumFileSize)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func TestListMissingUnimportedRequirement(t *testing.T) {
 		if len(edits) != 1 || !edits[0].Add || edits[0].Text != want || edits[0].Line != 4 {
 			t.Errorf("offline=%v: ListMissing = %+v, want one addition %q at line 4", offline, edits, want)
 		}
-		tidy, err := g.Tidy(ctx, dir, 4)
+		tidy, err := g.Tidy(ctx, dir, 4, strings.Count(gomod, "\n"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -128,7 +128,7 @@ func TestLinkUserCacheReadOnly(t *testing.T) {
 			cache := t.TempDir()
 			for run := range 2 { // the second run finds the links of the first
 				g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
-				if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
+				if out, err := g.run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 					t.Fatalf("run %d: go mod tidy -diff: %v\n%s", run, err, out)
 				}
 				if _, err := g.BuildList(ctx); err != nil {
@@ -176,7 +176,7 @@ func TestLinkUserCacheTargetGone(t *testing.T) {
 	runGo(t, dir, environ, "mod", "download", "all")
 	cache := t.TempDir()
 	g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
-	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
+	if out, err := g.run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Fatalf("go mod tidy -diff: %v\n%s", err, out)
 	}
 	link := filepath.Join(cache, "mod", "example.com", "a@v1.0.0")
@@ -188,7 +188,7 @@ func TestLinkUserCacheTargetGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	g = &Command{Dir: dir, CacheDir: cache, Environ: environ}
-	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
+	if out, err := g.run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Fatalf("go mod tidy -diff after the user's cache was removed: %v\n%s", err, out)
 	}
 	if fi, err := os.Lstat(link); err != nil || !fi.IsDir() {
@@ -221,11 +221,11 @@ func TestLinkUserCacheDistrust(t *testing.T) {
 	cache := t.TempDir()
 
 	g := &Command{Dir: dir, CacheDir: cache, Environ: environ}
-	if _, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err == nil {
+	if _, err := g.run(ctx, "", "mod", "tidy", "-diff"); err == nil {
 		t.Fatal("go mod tidy -diff read the tampered a.go through the link and found nothing to change; the test needs it to")
 	}
 	g = &Command{Dir: dir, CacheDir: cache, Environ: environ, Distrust: map[module.Version]bool{{Path: "example.com/a", Version: "v1.0.0"}: true}}
-	if out, err := g.Run(ctx, "", "mod", "tidy", "-diff"); err != nil {
+	if out, err := g.run(ctx, "", "mod", "tidy", "-diff"); err != nil {
 		t.Errorf("go mod tidy -diff with example.com/a distrusted: %v\n%s", err, out)
 	}
 	if fi, err := os.Lstat(filepath.Join(cache, "mod", "example.com", "a@v1.0.0")); err != nil || !fi.IsDir() {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/modseal/modseal/internal/gocmd"
@@ -31,17 +32,6 @@ const loadMode = packages.NeedName | packages.NeedImports | packages.NeedDeps | 
 
 // ErrPlatform reports a GOOS/GOARCH pair the go command does not support.
 var ErrPlatform = errors.New("unsupported platform")
-
-// CommandEnv returns the environment of every go command modseal runs for
-// g: the user's environment with -mod=readonly, modseal's module cache and,
-// with Offline, no network. See the package comment.
-func (g *Command) CommandEnv(ctx context.Context) ([]string, error) {
-	env, err := g.Env(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return g.commandEnv(env), nil
-}
 
 // CheckPlatform reports whether p has the form GOOS/GOARCH. Whether the go
 // command supports the pair is the go command's to say.
@@ -65,7 +55,7 @@ func isPlatformWord(s string) bool {
 	return true
 }
 
-// PlatformModules returns, for every module that provides at least one
+// platformModules returns, for every module that provides at least one
 // package to the build of patterns on at least one of platforms, the sorted
 // platforms it provides packages for. The build is that of "go list -deps"
 // with GOOS and GOARCH set, without tests; modules are keyed by their path
@@ -85,27 +75,23 @@ func isPlatformWord(s string) bool {
 // leave the package's module known and are not.
 //
 // jobs bounds the platforms listed at once (at least 1).
-func (g *Command) PlatformModules(ctx context.Context, patterns, platforms []string, jobs int) (map[string][]string, error) {
+func (g *Command) platformModules(ctx context.Context, patterns, platforms []string, jobs int) (map[string][]string, error) {
 	for _, p := range platforms {
 		if err := CheckPlatform(p); err != nil {
 			return nil, err
 		}
 	}
-	base, err := g.CommandEnv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// In a workspace, go list would write go.work.sum: see copyWork.
 	env, err := g.Env(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// In a workspace, go list would write go.work.sum: see copyWork.
 	wc, err := copyWork(env)
 	if err != nil {
 		return nil, err
 	}
 	defer wc.close()
-	base = wc.env(base)
+	base := wc.env(g.commandEnv(env))
 	if gocmd.Getenv(base, "CGO_ENABLED") == "" {
 		base = gocmd.Setenv(base, "CGO_ENABLED", "1")
 	}
@@ -123,26 +109,26 @@ func (g *Command) PlatformModules(ctx context.Context, patterns, platforms []str
 		knownErr error
 		check    sync.WaitGroup
 	)
-	check.Go(func() { known, knownErr = g.Run(ctx, "", "tool", "dist", "list") })
+	check.Go(func() { known, knownErr = g.run(ctx, "", "tool", "dist", "list") })
 
-	jobs = max(1, min(jobs, len(platforms)))
-	sem := make(chan struct{}, jobs)
+	// Every platform is listed, even after one fails: the error names
+	// each platform that did.
 	results := make([]map[string]bool, len(platforms))
 	errs := make([]error, len(platforms))
-	var wg sync.WaitGroup
+	var eg errgroup.Group
+	eg.SetLimit(max(1, jobs))
 	for i, p := range platforms {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		eg.Go(func() error {
 			goos, goarch, _ := strings.Cut(p, "/")
 			env := gocmd.Setenv(gocmd.Setenv(base, "GOOS", goos), "GOARCH", goarch)
 			results[i], errs[i] = g.loadModules(ctx, env, patterns)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("%s: %w", p, errs[i])
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	eg.Wait()
 	check.Wait()
 	if knownErr != nil {
 		return nil, knownErr

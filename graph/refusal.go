@@ -28,11 +28,22 @@ type Refusal struct {
 	Text      string // the go command's line, trimmed
 }
 
+// An Unexplained is a line of the go command's standard error that explains
+// nothing modseal checks: a network or proxy error, a missing package,
+// anything Refusals does not know.
+type Unexplained struct {
+	Text string // the go command's line, trimmed
+	// Modules are the module versions the line names ("M@V", URLs left
+	// out), in order, as printed: a version is what the go command wrote,
+	// valid or not, such as the invalid version it could not fetch.
+	Modules []module.Version
+}
+
 // Refusals reads the standard error of a failed go command and returns the
 // refusals it explains (in the order printed, each once), and the lines that
-// explain nothing modseal checks: network and proxy errors, a missing
-// package, anything this parser does not know. A non-empty unexplained
-// means the go command failed for a reason no finding reports.
+// explain nothing modseal checks, each once. A non-empty unexplained means
+// the go command failed for a reason no finding reports, unless the caller
+// knows the modules the lines name to be unusable.
 //
 // Progress and context lines are neither: "go: downloading M V",
 // "go: finding module for package P", "go: found P in M V", an import or
@@ -43,7 +54,7 @@ type Refusal struct {
 // Refusals is pure: it reads only its argument. The formats are those of
 // go 1.26's cmd/go (modfetch/fetch.go, modload/import.go, modload/init.go,
 // modfetch/coderepo.go) and of golang.org/x/mod/module's error types.
-func Refusals(stderr string) (explained []Refusal, unexplained []string) {
+func Refusals(stderr string) (explained []Refusal, unexplained []Unexplained) {
 	lines := strings.Split(strings.ReplaceAll(stderr, "\r\n", "\n"), "\n")
 	seen := make(map[Refusal]bool)
 	seenText := make(map[string]bool)
@@ -91,7 +102,7 @@ func Refusals(stderr string) (explained []Refusal, unexplained []string) {
 		}
 		if !seenText[text] {
 			seenText[text] = true
-			unexplained = append(unexplained, text)
+			unexplained = append(unexplained, Unexplained{Text: text, Modules: namedModules(text)})
 		}
 	}
 	return explained, unexplained
@@ -134,7 +145,21 @@ var (
 	reMalformedPath  = regexp.MustCompile(`malformed (?:module|import) path "([^"]*)"`)
 	// NAME:     h1:... (NAME is "downloaded", a go.sum file or a checksum database)
 	reHashLine = regexp.MustCompile(`^(.*?):\s+(\S+)$`)
+	// M@V anywhere in a line
+	reModAt = regexp.MustCompile(`(\S+)@(v[^\s:]+)`)
 )
+
+// namedModules returns the module versions a line names, leaving out URLs
+// (user@host).
+func namedModules(line string) []module.Version {
+	var out []module.Version
+	for _, m := range reModAt.FindAllStringSubmatch(line, -1) {
+		if !strings.Contains(m[1], "://") {
+			out = append(out, module.Version{Path: m[1], Version: m[2]})
+		}
+	}
+	return out
+}
 
 // classifyLine classifies one error line; rest are the lines after it, of
 // which a checksum mismatch consumes the hashes and the SECURITY ERROR block

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -509,8 +510,12 @@ go: example.com/app imports
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("explained:\n got  %q\n want %q", got, tt.want)
 			}
-			if !slices.Equal(un, tt.unexplained) {
-				t.Errorf("unexplained:\n got  %q\n want %q", un, tt.unexplained)
+			var texts []string
+			for _, u := range un {
+				texts = append(texts, u.Text)
+			}
+			if !slices.Equal(texts, tt.unexplained) {
+				t.Errorf("unexplained:\n got  %q\n want %q", texts, tt.unexplained)
 			}
 		})
 	}
@@ -534,4 +539,43 @@ func renderRefusal(r Refusal) string {
 		s += " got=" + r.Got + " want=" + r.Want
 	}
 	return s
+}
+
+// TestUnexplainedModules: the module versions an unexplained line names,
+// as printed, URLs left out.
+func TestUnexplainedModules(t *testing.T) {
+	tests := []struct {
+		stderr string
+		want   string // "M@V M@V", one line's
+	}{
+		{
+			stderr: "go: example.com/e@v0.0.0-20231302030405-abcdef123456: reading http://127.0.0.1:8080/example.com/e/@v/v0.0.0-20231302030405-abcdef123456.mod: 404 Not Found\n",
+			want:   "example.com/e@v0.0.0-20231302030405-abcdef123456",
+		},
+		{
+			stderr: "\texample.com/a: zip for example.com/a@v1.0.0 has unexpected file example.com/b@v1.0.0/b.go\n",
+			want:   "example.com/a@v1.0.0 example.com/b@v1.0.0/b.go",
+		},
+		{
+			stderr: "go: reading https://user@v2.example.com/x: 403 Forbidden\n",
+			want:   "",
+		},
+		{
+			stderr: "go: cannot find main module\n",
+			want:   "",
+		},
+	}
+	for _, tt := range tests {
+		_, un := Refusals(tt.stderr)
+		if len(un) != 1 {
+			t.Fatalf("%q: unexplained %q, want one line", tt.stderr, un)
+		}
+		var got []string
+		for _, m := range un[0].Modules {
+			got = append(got, m.Path+"@"+m.Version)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%q: modules %q, want %q", tt.stderr, strings.Join(got, " "), tt.want)
+		}
+	}
 }

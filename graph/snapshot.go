@@ -90,6 +90,12 @@ type SnapshotOptions struct {
 	Patterns  []string
 	Platforms []string // GOOS/GOARCH pairs; nil means DefaultPlatforms
 	Jobs      int      // platforms listed at once; 0 means GOMAXPROCS
+	// ReadFile, if set, reads go.work, go.mod, go.sum and go.work.sum (by
+	// absolute name) in place of verify.ReadFileLimited: a caller that has
+	// read them already passes what it read, so that the snapshot describes
+	// the bytes it checked. A missing file is an error that
+	// errors.Is(err, fs.ErrNotExist).
+	ReadFile func(name string) ([]byte, error)
 }
 
 // loc is a line of a file, the file relative to Go.Dir.
@@ -129,6 +135,10 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
+	read := opts.ReadFile
+	if read == nil {
+		read = func(name string) ([]byte, error) { return verify.ReadFileLimited(name, verify.MaxSumFileSize) }
+	}
 	env, err := g.Env(ctx)
 	if err != nil {
 		return nil, err
@@ -147,8 +157,8 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 	if workspace {
 		rootFile = env.GOWORK
 	}
-	src.root = g.Rel(rootFile)
-	data, err := verify.ReadFileLimited(rootFile, verify.MaxSumFileSize)
+	src.root = g.rel(rootFile)
+	data, err := read(rootFile)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +182,7 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 				if !filepath.IsAbs(d) {
 					d = filepath.Join(filepath.Dir(rootFile), d)
 				}
-				switch r := g.Rel(d); {
+				switch r := g.rel(d); {
 				case r == ".":
 					patterns = append(patterns, "./...")
 				case strings.HasPrefix(r, "../"):
@@ -196,7 +206,7 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 	wg.Go(func() { list, errs[0] = g.BuildList(ctx) })
 	wg.Go(func() { edges, errs[1] = g.Edges(ctx) })
 	if len(patterns) > 0 {
-		wg.Go(func() { providers, errs[2] = g.PlatformModules(ctx, patterns, platforms, jobs) })
+		wg.Go(func() { providers, errs[2] = g.platformModules(ctx, patterns, platforms, jobs) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
@@ -225,7 +235,7 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 		if gomod == "" {
 			gomod = filepath.Join(m.Dir, "go.mod")
 		}
-		data, err := verify.ReadFileLimited(gomod, verify.MaxSumFileSize)
+		data, err := read(gomod)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +253,7 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 		}
 		for _, r := range mf.Require {
 			if _, ok := src.require[r.Mod.Path]; !ok {
-				src.require[r.Mod.Path] = loc{g.Rel(gomod), lineOf(r.Syntax)}
+				src.require[r.Mod.Path] = loc{g.rel(gomod), lineOf(r.Syntax)}
 			}
 		}
 		sumFiles = append(sumFiles, filepath.Join(filepath.Dir(gomod), "go.sum"))
@@ -258,14 +268,14 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 	// hashes for one version are audit's gosum-conflict.)
 	hashes := make(map[string]string)
 	for _, name := range sumFiles {
-		data, err := verify.ReadSumFile(name)
+		data, err := read(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		sf, _ := verify.ParseSum(g.Rel(name), data)
+		sf, _ := verify.ParseSum(g.rel(name), data)
 		for _, l := range sf.Lines {
 			k := l.Path + " " + l.Version
 			if _, ok := hashes[k]; ok || !strings.HasPrefix(l.Hash, "h1:") {
@@ -278,7 +288,7 @@ func (g *Command) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot
 
 	for _, m := range list {
 		if m.Error != nil {
-			return nil, fmt.Errorf("go list -m all: %s: %s", m.Path, m.Error.Err)
+			return nil, fmt.Errorf("go list -m all: %s: %v", m.Path, m.Error)
 		}
 		sm := SnapshotModule{Path: m.Path, Platforms: providers[m.Path]}
 		if sm.Platforms == nil {
@@ -317,9 +327,9 @@ func (m *SnapshotModule) hashKey(gomod bool) string {
 	return p + " " + v
 }
 
-// Rel returns name relative to the directory g works in, slash-separated
+// rel returns name relative to the directory g works in, slash-separated
 // (the absolute path if it has no relative form).
-func (g *Command) Rel(name string) string {
+func (g *Command) rel(name string) string {
 	base, err1 := filepath.Abs(g.Dir)
 	target, err2 := filepath.Abs(name)
 	if err1 != nil || err2 != nil {

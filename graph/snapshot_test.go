@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,5 +305,46 @@ func TestSnapshotLocal(t *testing.T) {
 	defer cancel()
 	if _, err := g.Snapshot(ctx, SnapshotOptions{}); err == nil || !strings.Contains(err.Error(), "windows/amd64") || !strings.Contains(err.Error(), "listing packages") || !strings.Contains(err.Error(), "example.com/nowhere") {
 		t.Errorf("unresolved import: err = %v", err)
+	}
+}
+
+// TestSnapshotReadFile: a snapshot reads go.mod and go.sum through
+// SnapshotOptions.ReadFile, so that a caller that has read them (the
+// audit) gets the snapshot of the bytes it checked.
+func TestSnapshotReadFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	dir := t.TempDir()
+	gomod := "module example.com/app\n\ngo 1.21\n"
+	for name, data := range map[string]string{"go.mod": gomod, "main.go": "package main\n\nfunc main() {}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	environ := gocmd.Setenv(gocmd.Setenv(gocmd.Setenv(os.Environ(), "GOPROXY", "off"), "GOWORK", "off"), "GOFLAGS", "")
+	g := &Command{Dir: dir, Environ: environ, CacheDir: t.TempDir()}
+	var (
+		mu   sync.Mutex
+		read []string
+	)
+	s, err := g.Snapshot(context.Background(), SnapshotOptions{Platforms: []string{"linux/amd64"}, ReadFile: func(name string) ([]byte, error) {
+		mu.Lock()
+		read = append(read, filepath.Base(name))
+		mu.Unlock()
+		if filepath.Base(name) == "go.mod" {
+			return []byte(gomod + "\ntoolchain go1.21.9\n"), nil // as the caller read it
+		}
+		return os.ReadFile(name)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(read)
+	if !slices.Equal(read, []string{"go.mod", "go.mod", "go.sum"}) {
+		t.Errorf("ReadFile read %v, want go.mod (as the root file and the main module's) and go.sum", read)
+	}
+	if s.Toolchain != "go1.21.9" {
+		t.Errorf("toolchain %q: the snapshot did not read go.mod through ReadFile", s.Toolchain)
 	}
 }

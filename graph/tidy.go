@@ -25,18 +25,6 @@ type SumEdit struct {
 	Text string // the go.sum line, without its newline
 }
 
-// TidyDiff runs "go mod tidy -diff" in the module directory moddir and
-// returns the go.sum lines it would add or remove. sumLines is the number of
-// lines go.sum has now, for clamping insertion points. Changes tidy would
-// make to go.mod are not returned; Tidy returns both.
-func (g *Command) TidyDiff(ctx context.Context, moddir string, sumLines int) ([]SumEdit, error) {
-	t, err := g.Tidy(ctx, moddir, sumLines)
-	if err != nil {
-		return nil, err
-	}
-	return t.Sum, nil
-}
-
 // A TidyResult is what "go mod tidy" would change in one module.
 type TidyResult struct {
 	Sum []SumEdit // go.sum lines tidy would add or remove
@@ -48,14 +36,15 @@ type TidyResult struct {
 }
 
 // Tidy runs "go mod tidy -diff" in the module directory moddir and returns
-// the go.sum and go.mod lines it would change. sumLines is the number of
-// lines go.sum has now, for clamping insertion points.
+// the go.sum and go.mod lines it would change. sumLines and modLines are the
+// numbers of lines go.sum and go.mod have now (as the caller read them), for
+// clamping insertion points.
 //
 // In a workspace, a module that imports another workspace module without
 // requiring it builds, but tidy (which ignores go.work) cannot resolve the
 // import: Tidy then returns a *SiblingError, a reason to skip, not a failure.
-func (g *Command) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyResult, error) {
-	out, err := g.Run(ctx, moddir, "mod", "tidy", "-diff")
+func (g *Command) Tidy(ctx context.Context, moddir string, sumLines, modLines int) (*TidyResult, error) {
+	out, err := g.run(ctx, moddir, "mod", "tidy", "-diff")
 	if err != nil {
 		// tidy -diff exits 1 when there is a diff; that is an answer, not a failure.
 		var ge *gocmd.Error
@@ -63,21 +52,7 @@ func (g *Command) Tidy(ctx context.Context, moddir string, sumLines int) (*TidyR
 			return nil, g.siblingError(ctx, moddir, err)
 		}
 	}
-	modLines := 0
-	if data, err := verify.ReadFileLimited(filepath.Join(moddir, "go.mod"), verify.MaxSumFileSize); err == nil {
-		modLines = countLines(data)
-	}
 	return parseTidy(out, sumLines, modLines)
-}
-
-// countLines returns the number of lines in data (a last line without a
-// newline counts).
-func countLines(data []byte) int {
-	n := bytes.Count(data, []byte("\n"))
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		n++
-	}
-	return n
 }
 
 // parseTidyDiff reads the go.sum section of go mod tidy -diff's unified diff.

@@ -42,7 +42,7 @@ func copyWork(env *Env) (*workCopy, error) {
 	if err != nil {
 		return &workCopy{}, nil
 	}
-	sum, err := verify.ReadSumFile(filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum"))
+	sum, err := verify.ReadFileLimited(filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum"), verify.MaxSumFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (wc *workCopy) env(environ []string) []string {
 
 // sum returns the copy's go.work.sum as the go command left it.
 func (wc *workCopy) sum() ([]byte, error) {
-	data, err := verify.ReadSumFile(filepath.Join(wc.dir, "go.work.sum"))
+	data, err := verify.ReadFileLimited(filepath.Join(wc.dir, "go.work.sum"), verify.MaxSumFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -151,7 +151,7 @@ func (g *Command) WorkSumMissing(ctx context.Context, sumLines int) (file string
 		return "", nil, nil
 	}
 	file = filepath.Join(filepath.Dir(env.GOWORK), "go.work.sum")
-	before, err := verify.ReadSumFile(file)
+	before, err := verify.ReadFileLimited(file, verify.MaxSumFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", nil, err
 	}
@@ -230,7 +230,7 @@ func (g *Command) siblingError(ctx context.Context, moddir string, err error) er
 	// Every other line must be about those imports too.
 	_, unexplained := Refusals(ge.Stderr)
 	for _, l := range unexplained {
-		if !reCannotFind.MatchString(l) {
+		if !reCannotFind.MatchString(l.Text) {
 			return err
 		}
 	}

@@ -123,7 +123,7 @@ func TestTidySibling(t *testing.T) {
 		}
 		g := &Command{Dir: dir, Environ: environ, Offline: offline, CacheDir: t.TempDir()}
 		ctx := context.Background()
-		_, err := g.Tidy(ctx, filepath.Join(dir, "b"), 2)
+		_, err := g.Tidy(ctx, filepath.Join(dir, "b"), 2, 0)
 		var se *SiblingError
 		if !errors.As(err, &se) {
 			t.Fatalf("offline=%v: Tidy in b: %v, want a *SiblingError", offline, err)
@@ -131,12 +131,12 @@ func TestTidySibling(t *testing.T) {
 		if !slices.Equal(se.Siblings, []string{"example.com/wa"}) || se.Dir != filepath.Join(dir, "b") {
 			t.Errorf("offline=%v: %+v", offline, se)
 		}
-		if _, err := g.Tidy(ctx, filepath.Join(dir, "a"), 0); err != nil {
+		if _, err := g.Tidy(ctx, filepath.Join(dir, "a"), 0, 0); err != nil {
 			t.Errorf("offline=%v: Tidy in a: %v", offline, err)
 		}
 		// An import no module of the workspace provides either is a failure.
 		writeFiles(t, dir, map[string]string{"b/other.go": "package main\n\nimport _ \"example.com/nowhere\"\n"})
-		if _, err := g.Tidy(ctx, filepath.Join(dir, "b"), 2); err == nil || errors.As(err, &se) {
+		if _, err := g.Tidy(ctx, filepath.Join(dir, "b"), 2, 0); err == nil || errors.As(err, &se) {
 			t.Errorf("offline=%v: unresolvable import: err = %v, want a failure", offline, err)
 		}
 		os.Remove(filepath.Join(dir, "b", "other.go"))

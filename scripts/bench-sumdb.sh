@@ -13,8 +13,9 @@
 #  1. Builds gosumcheck (golang.org/x/mod/gosumcheck at the x/mod version
 #     modseal's go.mod requires, so both sides run the same
 #     golang.org/x/mod/sumdb client) with go install into WORK/bin, and the
-#     modseal driver once: go test -c -o WORK/verify.test ./verify. The
-#     driver is the test TestRealSumDBRun (verify/sumdb_bench_test.go): it
+#     modseal driver once: go test -c -o WORK/verify.test ./internal/sumdbops.
+#     The driver is the test TestRealSumDBRun
+#     (internal/sumdbops/bench_test.go): it
 #     runs CheckSumDB on MODSEAL_BENCH_GOSUM with the audit's default
 #     concurrency (96), the cache dir MODSEAL_BENCH_CACHE, GOPROXY
 #     https://proxy.golang.org and no go command cache, and prints
@@ -112,7 +113,7 @@ fi
 echo "bench-sumdb: building gosumcheck@$GOSUMCHECK_VERSION and the modseal driver ($REVLABEL)"
 (cd "$WORK" && env GOBIN="$WORK/bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off go install "golang.org/x/mod/gosumcheck@$GOSUMCHECK_VERSION") ||
 	die "go install golang.org/x/mod/gosumcheck@$GOSUMCHECK_VERSION failed"
-(cd "$REPO" && env GOFLAGS= GOTOOLCHAIN=local go test -c -o "$WORK/verify.test" ./verify) || die "go test -c ./verify failed"
+(cd "$REPO" && env GOFLAGS= GOTOOLCHAIN=local go test -c -o "$WORK/verify.test" ./internal/sumdbops) || die "go test -c ./internal/sumdbops failed"
 
 # 2. The project's go.sum.
 if [[ ! -s $GOSUM || $(cat "$BENCH_DIR/project" 2>/dev/null) != "$BENCH_PROJECT" ]]; then
@@ -201,7 +202,7 @@ run() {
 		[[ -n $REQS ]] || REQS=-
 		NOTE="exit $RC, ${summary:-no summary}"
 		if [[ $ERR == 1 ]]; then
-			NOTE+=": $(grep -E 'sumdb_bench_test.go|failed:|panic' "$log" "$log.err" | head -3 | tr '\n' '|' | cut -c1-300)"
+			NOTE+=": $(grep -E 'bench_test.go|failed:|panic' "$log" "$log.err" | head -3 | tr '\n' '|' | cut -c1-300)"
 		fi
 	fi
 	[[ $(sha256sum <"$GOSUM") == "$gosumsha" ]] || die "INVALID: $GOSUM changed during $name"

@@ -4,10 +4,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 )
 
 // Benchmarks of the parsers on large, realistic, in-process generated
@@ -144,5 +149,44 @@ func BenchmarkCheckModFile500(b *testing.B) {
 	}
 	benchPerUnit(b, len(data), requires, "require", func() {
 		CheckModFile("go.mod", data)
+	})
+}
+
+// BenchmarkCheckModule500: one module zip of 500 files (and its extracted
+// directory) against go.sum, without the verification cache: the cost of a
+// first audit per module file.
+func BenchmarkCheckModule500(b *testing.B) {
+	const files = 500
+	m := module.Version{Path: "example.com/bench", Version: "v1.0.0"}
+	src := b.TempDir()
+	for i := range files {
+		name := filepath.Join(src, fmt.Sprintf("p%02d", i%20), fmt.Sprintf("f%03d.go", i))
+		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(strings.Repeat(fmt.Sprintf("// line of file %d\n", i), 200)), 0o666); err != nil {
+			b.Fatal(err)
+		}
+	}
+	zipFile := filepath.Join(b.TempDir(), "m.zip")
+	f, err := os.Create(zipFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := modzip.CreateFromDir(f, m, src); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	fi, _ := os.Stat(zipFile)
+	_, h1, err := HashZip(zipFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := ModuleCheck{Module: m, Zip: &SumLine{Line: 1, Path: m.Path, Version: m.Version, Hash: h1}, ZipSum: "go.sum", ZipFile: zipFile, Dir: src}
+	benchPerUnit(b, int(fi.Size()), files, "file", func() {
+		res, err := CheckModule(c, nil)
+		if err != nil || !res.Verified {
+			b.Fatalf("CheckModule: %v, %v", err, res.Findings)
+		}
 	})
 }

@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -518,9 +517,10 @@ use (
 replace a.com/a v1.0.0 => ../elsewhere
 `
 
-// FuzzVendorModulesTxt: vendor/modules.txt is untrusted input to the
-// consistency checks (module and workspace mode) and to the file check.
-// None may panic; findings must be sane and name the files they are about.
+// FuzzVendorModulesTxt: vendor/modules.txt is untrusted input to
+// CheckVendor, in module and workspace mode: the consistency checks and
+// the file check. None may panic; findings must be sane and name the files
+// they are about. (modulestxt's FuzzParse fuzzes the reader alone.)
 func FuzzVendorModulesTxt(f *testing.F) {
 	for _, s := range fzVendorSeeds {
 		f.Add([]byte(s))
@@ -555,39 +555,42 @@ func FuzzVendorModulesTxt(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	noZip := func(module.Version) (string, error) { return "", errors.New("no zip in the fuzz test") }
+	modLines := fzLineCount([]byte(fzVendorGoMod)) + 1
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
 		lines := fzLineCount(data) + 1
-		for _, fd := range CheckVendorConsistency("m", mf, data) {
-			switch fd.File {
-			case "m/vendor/modules.txt":
+		// The module's vendor directory.
+		findings, _, err := CheckVendor(Vendor{Dir: dir, Rel: "m", ModulesTxt: data, Module: &MainModule{Dir: ".", File: mf}})
+		if err != nil {
+			t.Fatalf("CheckVendor (module): %v", err)
+		}
+		for _, fd := range findings {
+			switch {
+			case fd.File == "m/vendor/modules.txt":
 				fzCheckFinding(t, fd, fd.File, lines)
-			case "m/go.mod":
-				fzCheckFinding(t, fd, fd.File, fzLineCount([]byte(fzVendorGoMod))+1)
+			case fd.File == "m/go.mod" && fd.Rule == RuleVendorInconsistent:
+				fzCheckFinding(t, fd, fd.File, modLines)
+			case fd.Rule == RuleVendorTampered && strings.HasPrefix(fd.File, "m/vendor/"):
 			default:
 				t.Errorf("module finding about %q: %+v", fd.File, fd)
 			}
 		}
-		mods := []WorkModule{{Dir: "m", File: mf}, {Dir: "n", File: nf}}
-		for _, fd := range CheckWorkVendorConsistency(".", wf, mods, data) {
-			switch fd.File {
-			case "vendor/modules.txt":
+		// The workspace's, in the same directory: by default the
+		// workspace's only if go work vendor wrote it.
+		mods := []MainModule{{Dir: "m", File: mf}, {Dir: "n", File: nf}}
+		findings, _, err = CheckVendor(Vendor{Dir: dir, Rel: ".", ModulesTxt: data, Work: wf, WorkModules: mods})
+		if err != nil {
+			t.Fatalf("CheckVendor (workspace): %v", err)
+		}
+		for _, fd := range findings {
+			switch {
+			case fd.File == "vendor/modules.txt":
 				fzCheckFinding(t, fd, fd.File, lines)
-			case "m/go.mod", "n/go.mod", "go.work":
+			case fd.File == "m/go.mod", fd.File == "n/go.mod", fd.File == "go.work":
 				fzCheckFinding(t, fd, fd.File, 20)
+			case fd.Rule == RuleVendorTampered && strings.HasPrefix(fd.File, "vendor/"):
 			default:
 				t.Errorf("workspace finding about %q: %+v", fd.File, fd)
-			}
-		}
-		VendorIsForWorkspace(data)
-		files, _, err := CheckVendorFiles(dir, ".", data, noZip)
-		if err != nil {
-			t.Fatalf("CheckVendorFiles: %v", err)
-		}
-		for _, fd := range files {
-			if fd.Rule != RuleVendorTampered || !strings.HasPrefix(fd.File, "vendor/") {
-				t.Errorf("file finding %+v", fd)
 			}
 		}
 		if !bytes.Equal(data, orig) {

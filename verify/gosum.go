@@ -61,7 +61,7 @@ const (
 // modseal run out of memory.
 const (
 	// MaxSumFileSize is the largest go.sum (or go.work.sum) modseal reads:
-	// 64 MiB. ReadSumFile refuses a larger file; ParseSum reports one as a
+	// 64 MiB. ReadFileLimited(name, MaxSumFileSize) refuses a larger file; ParseSum reports one as a
 	// gosum-syntax finding without parsing it.
 	MaxSumFileSize = 64 << 20
 	// MaxSumLineLength is the longest go.sum line modseal parses: 64 KiB. A
@@ -80,13 +80,6 @@ func (e *FileTooLargeError) Error() string {
 	return fmt.Sprintf("%s is larger than %d MiB, the most modseal reads: it is not a file the go command wrote; restore it from version control", e.File, e.Limit>>20)
 }
 
-// ReadSumFile reads the go.sum-format file name, refusing with a
-// *FileTooLargeError one larger than MaxSumFileSize: memory stays bounded
-// whatever the file holds.
-func ReadSumFile(name string) ([]byte, error) {
-	return ReadFileLimited(name, MaxSumFileSize)
-}
-
 // ReadFileLimited reads file, refusing with a *FileTooLargeError one larger
 // than limit bytes. It reads at most limit+1 bytes, whatever the file's
 // size says (a FIFO, a file that grows). Use it for every file from outside
@@ -97,18 +90,29 @@ func ReadFileLimited(file string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
+	size := int64(-1)
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		if fi.Size() > limit {
 			return nil, &FileTooLargeError{file, limit}
 		}
-		buf.Grow(int(fi.Size()) + bytes.MinRead)
+		size = fi.Size()
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+	return readLimited(f, file, limit, size)
+}
+
+// readLimited reads r, refusing with a *FileTooLargeError (naming name)
+// more than limit bytes; size, if not negative, is what r is expected to
+// hold.
+func readLimited(r io.Reader, name string, limit, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
 	if int64(buf.Len()) > limit {
-		return nil, &FileTooLargeError{file, limit}
+		return nil, &FileTooLargeError{name, limit}
 	}
 	return buf.Bytes(), nil
 }
@@ -126,8 +130,8 @@ func ReadFileLimited(file string, limit int64) ([]byte, error) {
 // Memory is bounded by the lines that are not blank, not by the size of
 // data: a file of newlines costs next to nothing. A line longer than
 // MaxSumLineLength is a gosum-syntax finding; data longer than
-// MaxSumFileSize is one gosum-syntax finding and is not parsed (ReadSumFile
-// refuses such a file in the first place).
+// MaxSumFileSize is one gosum-syntax finding and is not parsed (ReadFileLimited
+// with MaxSumFileSize refuses such a file in the first place).
 func ParseSum(name string, data []byte) (*SumFile, []Finding) {
 	var findings []Finding
 	if i := bytes.IndexByte(data, 0); i >= 0 {

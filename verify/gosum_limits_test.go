@@ -69,12 +69,12 @@ func TestParseSumTooLarge(t *testing.T) {
 	}
 }
 
-func TestReadSumFile(t *testing.T) {
+func TestReadFileLimited(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "go.sum")
 	os.WriteFile(small, []byte("example.com/a v1.0.0 "+hA+"\n"), 0o666)
-	if data, err := ReadSumFile(small); err != nil || len(data) == 0 {
-		t.Errorf("ReadSumFile: %q, %v", data, err)
+	if data, err := ReadFileLimited(small, MaxSumFileSize); err != nil || len(data) == 0 {
+		t.Errorf("ReadFileLimited: %q, %v", data, err)
 	}
 	big := filepath.Join(dir, "big.sum")
 	if err := os.WriteFile(big, nil, 0o666); err != nil {
@@ -84,11 +84,11 @@ func TestReadSumFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tl *FileTooLargeError
-	_, err := ReadSumFile(big)
+	_, err := ReadFileLimited(big, MaxSumFileSize)
 	if !errors.As(err, &tl) || tl.File != big || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "64 MiB") {
-		t.Errorf("ReadSumFile of %d bytes: %v", MaxSumFileSize+1, err)
+		t.Errorf("ReadFileLimited of %d bytes: %v", MaxSumFileSize+1, err)
 	}
-	if _, err := ReadSumFile(filepath.Join(dir, "none")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := ReadFileLimited(filepath.Join(dir, "none"), MaxSumFileSize); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -1,15 +1,14 @@
 package verify
 
 import (
-	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
-	modzip "golang.org/x/mod/zip"
+
+	"github.com/modseal/modseal/verify/internal/modtree"
 )
 
 // HashZip returns the module version a module zip holds and its h1 hash, as
@@ -17,45 +16,31 @@ import (
 // (path traversal, duplicate and case-colliding names, size limits) runs
 // first, and files are hashed by streaming, never extracted.
 func HashZip(file string) (module.Version, string, error) {
-	m, err := zipModule(file)
+	m, err := modtree.ZipModule(file)
 	if err != nil {
 		return module.Version{}, "", err
 	}
-	if _, err := modzip.CheckZip(m, file); err != nil {
-		return m, "", fmt.Errorf("%s: not a valid module zip for %s: %v", file, m, err)
-	}
-	h, err := dirhash.HashZip(file, dirhash.Hash1)
+	z, err := modtree.OpenZip(file, m)
 	if err != nil {
-		return m, "", fmt.Errorf("%s: %v", file, err)
-	}
-	return m, h, nil
-}
-
-// zipModule reads the module path and version from the "path@version/"
-// prefix of the first file in a module zip.
-func zipModule(file string) (module.Version, error) {
-	z, err := zip.OpenReader(file)
-	if err != nil {
-		return module.Version{}, fmt.Errorf("%s: %v", file, err)
+		return m, "", zipError(file, err)
 	}
 	defer z.Close()
-	if len(z.File) == 0 {
-		return module.Version{}, fmt.Errorf("%s: empty zip: a module zip holds at least one file", file)
+	sums, err := z.Sums()
+	if err == nil {
+		var h string
+		if h, err = sums.H1(); err == nil {
+			return m, h, nil
+		}
 	}
-	name := z.File[0].Name
-	at := strings.Index(name, "@")
-	if at <= 0 {
-		return module.Version{}, fmt.Errorf("%s: %q does not start with path@version/: not a module zip", file, name)
+	return m, "", fmt.Errorf("%s: %v", file, err)
+}
+
+// zipError is the error of modtree.OpenZip, naming the file.
+func zipError(file string, err error) error {
+	if _, ok := err.(*modtree.InvalidZipError); ok {
+		return err // names the file
 	}
-	slash := strings.Index(name[at:], "/")
-	if slash < 0 {
-		return module.Version{}, fmt.Errorf("%s: %q does not start with path@version/: not a module zip", file, name)
-	}
-	m := module.Version{Path: name[:at], Version: name[at+1 : at+slash]}
-	if err := module.Check(m.Path, m.Version); err != nil {
-		return m, fmt.Errorf("%s: %v", file, err)
-	}
-	return m, nil
+	return fmt.Errorf("%s: %v", file, err)
 }
 
 // HashDir returns the h1 hash of the extracted module directory dir holding
@@ -70,13 +55,4 @@ func HashGoMod(data []byte) (string, error) {
 	return dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	})
-}
-
-// HashGoModFile is HashGoMod of a file's content.
-func HashGoModFile(file string) (string, error) {
-	data, err := ReadFileLimited(file, maxGoMod)
-	if err != nil {
-		return "", err
-	}
-	return HashGoMod(data)
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -8,24 +9,22 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/modseal/modseal/verify/internal/modtree"
 )
 
 // maxGoMod is the largest go.mod the go command reads from a module
 // (cmd/go/internal/modfetch/codehost.MaxGoMod).
 const maxGoMod = 16 << 20
 
-// A SumRef is the go.sum line that holds a hash.
-type SumRef struct {
-	File string // the go.sum file, relative to the audited directory
-	Line int
-	Hash string
-}
-
 // A ModuleCheck is one module version whose files are compared with go.sum.
 type ModuleCheck struct {
 	Module module.Version
-	Zip    *SumRef // go.sum's line for the zip hash; nil if go.sum has none
-	GoMod  *SumRef // go.sum's line for the go.mod hash; nil if go.sum has none
+	// Zip and GoMod are go.sum's h1 lines for the zip and the go.mod (nil
+	// if go.sum has none); ZipSum and GoModSum are the go.sum files they
+	// are in, as findings name them.
+	Zip, GoMod       *SumLine
+	ZipSum, GoModSum string
 
 	ZipFile string // the module zip; "" if not at hand
 	ModFile string // the .mod file; "" if not at hand
@@ -40,45 +39,48 @@ type CheckResult struct {
 	Bytes       int64  // bytes of zip read
 }
 
-// A Hasher compares module files with go.sum: the zip and the .mod file
-// (hash-mismatch), and the extracted directory (cache-tampered).
-type Hasher struct {
-	Cache *ZipCache // nil: inflate and hash every zip
+// A Cache remembers the h1 hash of module zips already hashed, keyed by the
+// SHA-256 of the zip file's raw bytes: hashing the raw bytes is far cheaper
+// than inflating every file, and exactly as strong, since any change to the
+// zip changes the key. A Get that fails for any reason is a miss.
+type Cache interface {
+	Get(key [sha256.Size]byte) (h1 string, ok bool)
+	Put(key [sha256.Size]byte, h1 string) error
 }
 
-// Check runs one ModuleCheck. buf is a read buffer (NewReadBuffer) the caller
-// reuses across calls. An error means a file could not be read at all; a zip
-// that is not a valid module zip is a hash-mismatch finding.
-func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
+// CheckModule compares one module version's files with go.sum: the zip and
+// the .mod file (hash-mismatch), and the extracted directory
+// (cache-tampered). cache may be nil. An error means a file could not be
+// read at all; a zip that is not a valid module zip is a hash-mismatch
+// finding.
+func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 	var res CheckResult
 	m := c.Module
 	compared, mismatched := 0, 0
-	add := func(rule string, ref *SumRef, format string, args ...any) {
-		fd := NewFinding(rule, ref.File, ref.Line, format, args...)
-		fd.Module, fd.Version = m.Path, m.Version
+	add := func(rule, file string, l *SumLine, want, got, format string, args ...any) {
+		fd := NewFinding(rule, file, l.Line, format, args...)
+		fd.Module, fd.Version, fd.Want, fd.Got = m.Path, m.Version, want, got
 		res.Findings = append(res.Findings, fd)
 	}
 
 	if c.GoMod != nil && c.ModFile != "" {
 		data, err := ReadFileLimited(c.ModFile, maxGoMod)
-		var tl *FileTooLargeError
-		if errors.As(err, &tl) {
+		if _, ok := errors.AsType[*FileTooLargeError](err); ok {
 			// Hashed as what it is: not the go.mod go.sum names.
 			data, err = []byte("larger than the go command's limit"), nil
 		}
 		if err != nil {
 			return res, err
 		}
-		got, _ := GoModSum(data).H1()
+		got, _ := modtree.GoModSums(data).H1()
 		compared++
 		if got != c.GoMod.Hash {
 			mismatched++
-			add(RuleHashMismatch, c.GoMod, "%s: go.mod in the module cache (%s) does not match go.sum", m, c.ModFile)
-			res.Findings[len(res.Findings)-1].Want, res.Findings[len(res.Findings)-1].Got = c.GoMod.Hash, got
+			add(RuleHashMismatch, c.GoModSum, c.GoMod, c.GoMod.Hash, got, "%s: go.mod in the module cache (%s) does not match go.sum", m, c.ModFile)
 		}
 	}
 
-	var zipSums FileSums // nil when the zip's hash came from the cache or failed
+	var zipSums modtree.Sums // nil when the zip's hash came from the cache or failed
 	zipOK := false
 	if c.Zip != nil && c.ZipFile != "" {
 		fi, err := os.Stat(c.ZipFile)
@@ -87,21 +89,22 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 		}
 		res.Bytes = fi.Size()
 		// The raw bytes' hash is only the verification cache's key.
-		var raw [32]byte
-		if h.Cache != nil {
-			if raw, err = RawSum(c.ZipFile, buf); err != nil {
+		var key [sha256.Size]byte
+		got, cached := "", false
+		if cache != nil {
+			if key, err = modtree.FileSum(c.ZipFile); err != nil {
 				return res, err
 			}
+			got, cached = cache.Get(key)
 		}
-		got, cached := h.Cache.Get(raw)
 		var zipErr error
 		if !cached {
-			zipSums, zipErr = ZipSums(c.ZipFile, m, buf)
+			zipSums, zipErr = zipFileSums(c.ZipFile, m)
 			if zipErr == nil {
 				got, zipErr = zipSums.H1()
 			}
-			if zipErr == nil {
-				if err := h.Cache.Put(raw, got); err != nil {
+			if zipErr == nil && cache != nil {
+				if err := cache.Put(key, got); err != nil {
 					return res, fmt.Errorf("verification cache: %v", err)
 				}
 			}
@@ -110,29 +113,24 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 		switch {
 		case zipErr != nil:
 			mismatched++
-			add(RuleHashMismatch, c.Zip, "%s: module zip %s: %v", m, c.ZipFile, zipErr)
+			add(RuleHashMismatch, c.ZipSum, c.Zip, "", "", "%s: module zip %s: %v", m, c.ZipFile, zipErr)
 		case got != c.Zip.Hash:
 			mismatched++
-			add(RuleHashMismatch, c.Zip, "%s: module zip %s does not match go.sum", m, c.ZipFile)
-			res.Findings[len(res.Findings)-1].Want, res.Findings[len(res.Findings)-1].Got = c.Zip.Hash, got
+			add(RuleHashMismatch, c.ZipSum, c.Zip, c.Zip.Hash, got, "%s: module zip %s does not match go.sum", m, c.ZipFile)
 		default:
 			zipOK = true
 			res.ZipVerified = c.ZipFile
 		}
-		if zipErr == nil && semver.Build(m.Version) == "+incompatible" {
-			if has, err := ZipHasGoMod(c.ZipFile, m); err == nil && has {
-				add(RuleIncompatibleWithGoMod, c.Zip,
-					"%s: a +incompatible version, but the module has a go.mod at this version: the go command requires the /%s path suffix", m, semver.Major(m.Version))
-			}
+		if zipErr == nil && semver.Build(m.Version) == "+incompatible" && zipHasGoMod(c.ZipFile, m) {
+			add(RuleIncompatibleWithGoMod, c.ZipSum, c.Zip, "", "",
+				"%s: a +incompatible version, but the module has a go.mod at this version: the go command requires the /%s path suffix", m, semver.Major(m.Version))
 		}
 	}
 
 	if c.Zip != nil && c.Dir != "" {
-		dirSums, err := DirSums(c.Dir, m.String(), buf)
-		var nr *NotRegularError
-		if errors.As(err, &nr) {
-			add(RuleCacheTampered, c.Zip, "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
-			res.Findings[len(res.Findings)-1].Want = c.Zip.Hash
+		dirSums, err := modtree.DirSums(c.Dir, m.String())
+		if nr, ok := errors.AsType[*modtree.NotRegularError](err); ok {
+			add(RuleCacheTampered, c.ZipSum, c.Zip, c.Zip.Hash, "", "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
 			res.Verified = false
 			return res, nil
 		}
@@ -152,16 +150,39 @@ func (h *Hasher) Check(c ModuleCheck, buf []byte) (CheckResult, error) {
 				// files were changed. Only now is it worth inflating a zip
 				// whose hash came from the cache.
 				if zipSums == nil {
-					zipSums, _ = ZipSums(c.ZipFile, m, buf)
+					zipSums, _ = zipFileSums(c.ZipFile, m)
 				}
 				if zipSums != nil {
-					what = ": " + Diff(zipSums, dirSums, m.String()+"/").String()
+					what = ": " + modtree.Diff(zipSums, dirSums, m.String()+"/").String()
 				}
 			}
-			add(RuleCacheTampered, c.Zip, "%s: the extracted module directory %s does not match go.sum%s", m, c.Dir, what)
-			res.Findings[len(res.Findings)-1].Want, res.Findings[len(res.Findings)-1].Got = c.Zip.Hash, got
+			add(RuleCacheTampered, c.ZipSum, c.Zip, c.Zip.Hash, got, "%s: the extracted module directory %s does not match go.sum%s", m, c.Dir, what)
 		}
 	}
 	res.Verified = compared > 0 && mismatched == 0
 	return res, nil
+}
+
+// zipFileSums returns the per-file sums of the module zip file holding m.
+func zipFileSums(file string, m module.Version) (modtree.Sums, error) {
+	z, err := modtree.OpenZip(file, m)
+	if ie, ok := errors.AsType[*modtree.InvalidZipError](err); ok {
+		return nil, fmt.Errorf("not a valid module zip: %v", ie.Err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer z.Close()
+	return z.Sums()
+}
+
+// zipHasGoMod reports whether the module zip of m has a go.mod at its root.
+func zipHasGoMod(file string, m module.Version) bool {
+	z, err := modtree.OpenZip(file, m)
+	if err != nil {
+		return false
+	}
+	defer z.Close()
+	_, err = z.Stat("go.mod")
+	return err == nil
 }

@@ -138,7 +138,7 @@ func (g *vtGo) zipForSums(t *testing.T, dir string, sumFiles ...string) func(mod
 			return "", err
 		}
 		if _, ok := sums[m.Path+" "+m.Version]; !ok {
-			return "", fmt.Errorf("%s: %w", m, ErrNoSum)
+			return "", fmt.Errorf("%s: %w", m, errNoSum)
 		}
 		z := filepath.Join(g.modcache, "cache", "download", filepath.FromSlash(ep), "@v", ev+".zip")
 		got, h, err := HashZip(z)
@@ -272,14 +272,18 @@ func vtParseMod(t *testing.T, dir, name string) *modfile.File {
 }
 
 // vtChecks runs both checks on the module in dir.
-func vtChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []VendorSkip) {
+func vtChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []vendorSkip) {
 	t.Helper()
 	mf := vtParseMod(t, dir, "go.mod")
 	txt := vtRead(t, dir, "vendor/modules.txt")
-	incons = CheckVendorConsistency(".", mf, txt)
-	files, skips, err := CheckVendorFiles(dir, ".", txt, g.zipFor(t, dir))
+	incons = vendorConsistency(".", mf, txt)
+	goVersion := "1.16"
+	if mf.Go != nil {
+		goVersion = mf.Go.Version
+	}
+	files, skips, err := vendorFiles(dir, ".", goVersion, "go mod vendor", txt, g.zipFor(t, dir))
 	if err != nil {
-		t.Fatalf("CheckVendorFiles: %v", err)
+		t.Fatalf("vendorFiles: %v", err)
 	}
 	return incons, files, skips
 }
@@ -739,7 +743,7 @@ func TestVendorConsistencyCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := CheckVendorConsistency("app", mf, []byte(tc.txt))
+			got := vendorConsistency("app", mf, []byte(tc.txt))
 			if s := vtRuleLines(got); s != tc.want {
 				t.Fatalf("findings at %q, want %q: %v", s, tc.want, got)
 			}
@@ -753,39 +757,8 @@ func TestVendorConsistencyCases(t *testing.T) {
 			}
 		})
 	}
-	if got := CheckVendorConsistency(".", nil, []byte(txtA)); got != nil {
+	if got := vendorConsistency(".", nil, []byte(txtA)); got != nil {
 		t.Errorf("nil go.mod: %v", got)
-	}
-}
-
-// TestVendorShouldBuild: go mod vendor leaves out a .go file only when its
-// build constraints can never hold, whatever GOOS, GOARCH and tags.
-func TestVendorShouldBuild(t *testing.T) {
-	for _, tc := range []struct {
-		src  string
-		want bool
-	}{
-		{"package x\n", true},
-		{"//go:build ignore\n\npackage x\n", false},
-		{"//go:build ignore\npackage x\n", false},
-		{"//go:build linux\n\npackage x\n", true},
-		{"//go:build !linux\n\npackage x\n", true},
-		{"//go:build linux && !linux\n\npackage x\n", true},
-		{"//go:build !ignore\n\npackage x\n", true},
-		{"//go:build ignore && linux\n\npackage x\n", false},
-		{"//go:build ignore || linux\n\npackage x\n", true},
-		{"//go:build linux,amd64\n\npackage x\n", false}, // not //go:build syntax
-		{"//go:build a\n//go:build b\n\npackage x\n", false},
-		{"/* c */\n//go:build ignore\n\npackage x\n", false},
-		{"// +build ignore\n\npackage x\n", false},
-		{"// +build ignore\npackage x\n", true}, // not followed by a blank line
-		{"// +build !ignore,linux\n\npackage x\n", true},
-		{"// +build linux\n// +build ignore\n\npackage x\n", false},
-		{"//go:build linux\n// +build ignore\n\npackage x\n", true}, // //go:build controls
-	} {
-		if got := vendShouldBuildAnyTags([]byte(tc.src)); got != tc.want {
-			t.Errorf("%q: %v, want %v", tc.src, got, tc.want)
-		}
 	}
 }
 
@@ -808,7 +781,7 @@ func TestVendorPotentialSource(t *testing.T) {
 	for name, data := range files {
 		vtWrite(t, filepath.Join(dir, name), data)
 	}
-	tree := vendDirTree{root: dir}
+	tree := os.DirFS(dir)
 	for _, tc := range []struct {
 		name, goVersion string
 		want            bool
@@ -826,46 +799,9 @@ func TestVendorPotentialSource(t *testing.T) {
 		{"go.sum", "1.16", true},
 		{"data.txt", "1.23", true},
 	} {
-		got, err := vendPotentialSource(tree, ".", tc.name, tc.goVersion)
+		got, err := matchPotentialSourceFile(tree, ".", tc.name, tc.goVersion)
 		if err != nil || got != tc.want {
 			t.Errorf("%s at go %s: %v, %v; want %v", tc.name, tc.goVersion, got, err, tc.want)
-		}
-	}
-}
-
-// TestVendorResolveEmbed: //go:embed patterns resolve as the go command
-// resolves them, or fail where it fails (go mod vendor then copies none).
-func TestVendorResolveEmbed(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"p/a.txt", "p/d/.h", "p/d/_u", "p/d/x.txt", "p/d/e/y.txt", "p/sub/go.mod", "p/sub/z.txt", "p/.git/config", "p/d2/.only"} {
-		vtWrite(t, filepath.Join(dir, f), f)
-	}
-	tree := vendDirTree{root: dir}
-	for _, tc := range []struct {
-		patterns []string
-		want     string // files, or "error"
-	}{
-		{[]string{"a.txt"}, "a.txt"},
-		{[]string{"d"}, "d/e/y.txt d/x.txt"},
-		{[]string{"all:d"}, "d/.h d/_u d/e/y.txt d/x.txt"},
-		{[]string{"d/*"}, "d/.h d/_u d/e/y.txt d/x.txt"},
-		{[]string{"*.txt", "a.txt"}, "a.txt"},
-		{[]string{"sub/z.txt"}, "error"},
-		{[]string{"sub"}, "error"},
-		{[]string{"nomatch*"}, "error"},
-		{[]string{"../a.txt"}, "error"},
-		{[]string{"."}, "error"},
-		{[]string{".git/config"}, "error"},
-		{[]string{"d2"}, "error"}, // no embeddable files
-		{[]string{"all:d2"}, "d2/.only"},
-	} {
-		files, err := vendResolveEmbed(tree, "p", tc.patterns)
-		got := strings.Join(files, " ")
-		if err != nil {
-			got = "error"
-		}
-		if got != tc.want {
-			t.Errorf("%q: %q (%v), want %q", tc.patterns, got, err, tc.want)
 		}
 	}
 }

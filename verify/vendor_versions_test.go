@@ -122,9 +122,9 @@ func TestVendorVersionLie(t *testing.T) {
 			if strings.Join(gotSkips, " ") != strings.Join(tc.skips, " ") {
 				t.Errorf("skipped %v, want %v", skips, tc.skips)
 			}
-			sel := CheckVendorSelected(".", vtRead(t, dir, txt), selected, false)
+			sel := vendorSelected(".", vtRead(t, dir, txt), selected, false)
 			vtMatch(t, "CheckVendorSelected", dir, RuleVendorInconsistent, sel, tc.selected)
-			if CheckVendorSelected(".", vtRead(t, dir, txt), nil, false) != nil {
+			if vendorSelected(".", vtRead(t, dir, txt), nil, false) != nil {
 				t.Errorf("CheckVendorSelected without a build list gave findings")
 			}
 			// The go command builds from it, with the tampered files.
@@ -135,7 +135,7 @@ func TestVendorVersionLie(t *testing.T) {
 		})
 	}
 	// The clean vendor directory agrees with the build list.
-	if fs := CheckVendorSelected(".", vtRead(t, clean, txt), selected, false); len(fs) != 0 {
+	if fs := vendorSelected(".", vtRead(t, clean, txt), selected, false); len(fs) != 0 {
 		t.Errorf("clean vendor directory: %v", fs)
 	}
 }
@@ -217,7 +217,7 @@ func TestVendorSelectedCases(t *testing.T) {
 		"# a.com/c v1.2.0 => a.com/d v1.0.0\na.com/c\n" + // the replaced module's version counts
 		"# a.com/e v1.0.0\na.com/e\na.com/e/x\n" // not selected
 	sel := map[string]string{"a.com/a": "v1.0.0", "a.com/b": "v1.0.0", "a.com/c": "v1.2.0", "a.com/e": "v1.3.0"}
-	fs := CheckVendorSelected("w", []byte(txt), sel, true)
+	fs := vendorSelected("w", []byte(txt), sel, true)
 	if len(fs) != 1 {
 		t.Fatalf("findings: %v", fs)
 	}
@@ -227,7 +227,7 @@ func TestVendorSelectedCases(t *testing.T) {
 		f.Module != "a.com/e" || f.Version != "v1.0.0" || f.Want != "v1.3.0" || f.Got != "v1.0.0" {
 		t.Errorf("finding %+v\nwant %s at w/vendor/modules.txt:10", f, want)
 	}
-	if fs := CheckVendorSelected(".", []byte(txt), nil, false); fs != nil {
+	if fs := vendorSelected(".", []byte(txt), nil, false); fs != nil {
 		t.Errorf("without a build list: %v", fs)
 	}
 }

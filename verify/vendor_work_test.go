@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // The workspace vendor tests: go work vendor writes the vendor directory of
 // a two-module workspace from the fixture modules, and
-// CheckWorkVendorConsistency and CheckVendorFiles must agree with the go
+// workVendorConsistency and vendorFiles must agree with the go
 // command in workspace mode, as the module tests of vendor_test.go do.
 
 var vtWorkFiles = map[string]string{
@@ -92,21 +93,25 @@ func vtWorkVendor(t *testing.T, g *vtGo, dir string) {
 }
 
 // vtWorkChecks runs both checks on the workspace in dir.
-func vtWorkChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []VendorSkip) {
+func vtWorkChecks(t *testing.T, g *vtGo, dir string) (incons, files []Finding, skips []vendorSkip) {
 	t.Helper()
 	wf, err := modfile.ParseWork("go.work", vtRead(t, dir, "go.work"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mods []WorkModule
+	var mods []MainModule
 	for _, u := range wf.Use {
-		mods = append(mods, WorkModule{Dir: u.Path, File: vtParseMod(t, dir, path.Join(u.Path, "go.mod"))})
+		mods = append(mods, MainModule{Dir: u.Path, File: vtParseMod(t, dir, path.Join(u.Path, "go.mod"))})
 	}
 	txt := vtRead(t, dir, "vendor/modules.txt")
-	incons = CheckWorkVendorConsistency(".", wf, mods, txt)
-	files, skips, err = CheckWorkVendorFiles(dir, ".", wf, txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
+	incons = workVendorConsistency(".", wf, mods, txt)
+	goVersion := "1.18"
+	if wf.Go != nil {
+		goVersion = wf.Go.Version
+	}
+	files, skips, err = vendorFiles(dir, ".", goVersion, "go work vendor", txt, g.zipForSums(t, dir, "go.work.sum", "app/go.sum", "tool/go.sum"))
 	if err != nil {
-		t.Fatalf("CheckWorkVendorFiles: %v", err)
+		t.Fatalf("vendorFiles: %v", err)
 	}
 	return incons, files, skips
 }
@@ -231,20 +236,60 @@ func TestWorkVendor(t *testing.T) {
 	}
 }
 
-func TestVendorIsForWorkspace(t *testing.T) {
-	for txt, want := range map[string]bool{
-		"## workspace\n# a.com/a v1.0.0\n": true,
-		"## workspace":                     true,
-		"## explicit; workspace\n":         true,
-		"##workspace\n":                    false,
-		"# a.com/a v1.0.0\n## workspace\n": false,
-		"":                                 false,
-		"\n## workspace\n":                 false,
-		"## workspaces\n":                  false,
-		strings.Repeat("x", 600) + "\n## workspace": false,
+// TestCheckVendorMode: CheckVendor checks a vendor directory in the mode of
+// where it is; at go.work's directory in a module, by its modules.txt; the
+// workspace's build list is not the one a module's vendor directory is
+// used with; and what cannot be loaded is skipped, with the reason.
+func TestCheckVendorMode(t *testing.T) {
+	dir := t.TempDir()
+	vtWrite(t, filepath.Join(dir, "vendor", "a.com", "a", "a.go"), "package a\n")
+	mf, err := modfile.Parse("go.mod", []byte("module example.com/m\n\ngo 1.22\n\nrequire a.com/a v1.0.0\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := modfile.ParseWork("go.work", []byte("go 1.22\n\nuse .\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const txt = "# a.com/a v1.0.0\n## explicit; go 1.22\na.com/a\n"
+	selected := map[string]string{"a.com/a": "v1.1.0"} // not what modules.txt vendors
+	mod := &MainModule{Dir: ".", File: mf}
+	work := []MainModule{{Dir: ".", File: mf}}
+	for _, tc := range []struct {
+		name string
+		v    Vendor
+		want string // the vendor-inconsistent findings' remedies, and the skips
+	}{
+		{"module", Vendor{ModulesTxt: []byte(txt), Module: mod, Selected: selected}, "run go mod vendor"},
+		{"workspace", Vendor{ModulesTxt: []byte("## workspace\n" + txt), Work: wf, WorkModules: work, Selected: selected}, "run go work vendor"},
+		{"workspace in a module", Vendor{ModulesTxt: []byte("## workspace\n" + txt), Module: mod, Work: wf, WorkModules: work, Selected: selected}, "run go work vendor"},
+		{"module at go.work", Vendor{ModulesTxt: []byte(txt), Module: mod, Work: wf, WorkModules: work, Selected: selected}, ""},
+		{"module go.mod broken", Vendor{ModulesTxt: []byte(txt), Module: &MainModule{Dir: "."}, Work: wf, WorkModules: work}, "skip: app/vendor not checked: app/go.mod does not parse"},
+		{"workspace go.mod broken", Vendor{ModulesTxt: []byte(txt), Work: wf, WorkModules: []MainModule{{Dir: "."}}},
+			"skip: app/vendor/modules.txt not checked against the workspace: app/go.mod does not parse"},
 	} {
-		if got := VendorIsForWorkspace([]byte(txt)); got != want {
-			t.Errorf("VendorIsForWorkspace(%.40q) = %v, want %v", txt, got, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			tc.v.Dir, tc.v.Rel = dir, "app"
+			tc.v.Zips = map[module.Version]string{} // no verified zip: vendor-tampered, not judged here
+			fs, skips, err := CheckVendor(tc.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, fd := range fs {
+				if fd.Rule == RuleVendorInconsistent {
+					_, remedy, _ := strings.Cut(fd.Message, "; ")
+					got = append(got, remedy)
+				}
+			}
+			for _, s := range skips {
+				if !strings.Contains(s.Reason, "vendored module(s) not compared") {
+					got = append(got, "skip: "+s.Reason)
+				}
+			}
+			if g := strings.Join(got, " | "); g != tc.want {
+				t.Errorf("got %q, want %q", g, tc.want)
+			}
+		})
 	}
 }

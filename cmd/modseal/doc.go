@@ -1,8 +1,14 @@
 /*
-Modseal verifies the integrity of a Go module's dependencies: that go.mod and
-go.sum are well formed, that every version and module path follows the rules
-the go command enforces, and that go.sum holds exactly the lines the go
-command needs.
+Modseal verifies the integrity of a Go module's dependencies. audit checks
+that go.mod, go.sum, go.work and vendor/ are well formed and complete, with
+the go command as the oracle; recomputes the h1 hash of every module zip,
+.mod file and extracted module directory against go.sum; checks go.sum
+against the checksum database, whose signed tree head it persists to detect
+a forked log; and reports retracted, deprecated and insecurely configured
+modules. snapshot records the module graph in a deterministic, optionally
+signed file; diff and audit report drift from it, or from a git revision.
+Every finding carries a rule id from one catalogue (# Rules), and every
+report format (text, JSON, SARIF, GitHub) renders the same findings.
 
 # Usage
 
@@ -22,6 +28,8 @@ Flags of audit (they may stand before or after DIR):
 
 	--format FORMAT      text, json, sarif or github (default text)
 	--output FILE        write the report to FILE (atomically) instead of standard output
+	--json FILE          also write the JSON report to FILE, whatever --format is
+	--sarif FILE         also write the SARIF log to FILE, whatever --format is; written on exit 2 too
 	--fail-on LEVEL      error|warning|note|never: exit 1 on findings at or above LEVEL (default error)
 	--skip RULE[,RULE]   leave out findings of these rules; a check whose every rule is skipped does not run
 	--offline            no network (see Offline below)
@@ -383,9 +391,29 @@ key that cannot be read is exit 2.
 
 # GitHub Action and pull-request comments
 
-action.yml (composite) builds modseal from the action's own checkout and
-runs audit, diff or snapshot with --format github; see README.md for its
-inputs and outputs. "modseal pr-comment FILE" posts FILE (the job summary)
+action.yml (composite) checks the runner's Go, builds modseal from the
+action's own checkout and runs "modseal action", its entry point (not listed
+in "modseal help"; "modseal help action" describes it). modseal action reads
+the action's inputs from MODSEAL_* variables (MODSEAL_COMMAND,
+MODSEAL_WORKING_DIRECTORY, MODSEAL_BASE_REF, MODSEAL_FAIL_ON,
+MODSEAL_OFFLINE, MODSEAL_SARIF_FILE, MODSEAL_KEY, MODSEAL_VERIFY_CACHE,
+MODSEAL_COMMENT, MODSEAL_GITHUB_TOKEN), checks them, and runs audit, diff or
+snapshot once, in-process, with --format github (and --sarif for the
+sarif-file input): the annotations, the job summary, the SARIF file and the
+step outputs result, findings, errors, graph-digest, drift and sarif-file,
+each written once. A bad input is an error annotation, result=error and exit
+2; the exit status is the command's. For diff, a base-ref that is a branch
+the checkout lacks is fetched from origin, the token reaching git through a
+credential helper that reads it from git's environment: never on a command
+line or in .git/config. The token reaches pr-comment and that fetch, and no
+other program: the go commands never see it. A sarif-file that is a
+symbolic link, or lies under one inside the working directory, is refused
+(a pull request can commit one). verify-cache needs no second run for
+audit, whose hash check compares the module cache with go.sum anyway; for
+diff and snapshot it runs the hash check first, offline, in the same
+process, into the same outputs and summary. See README.md for the inputs.
+
+"modseal pr-comment FILE" posts FILE (the job summary)
 as one pull-request comment: a hidden marker finds the comment from an
 earlier run, which is edited in place. It uses GITHUB_TOKEN, GITHUB_API_URL
 (GitHub Enterprise works), GITHUB_REPOSITORY and the pull_request event at
@@ -426,6 +454,18 @@ In JSON, findings and skipped are always arrays; empty finding fields are left o
 "sha256:" and the hex SHA-256 of the sorted "go mod graph" lines, each ending
 in "\n" (the same as go mod graph | LC_ALL=C sort | sha256sum).
 
+--json FILE and --sarif FILE (audit and diff) also write those views of the
+same run, whatever --format is, so one run gives annotations (--format
+github), a SARIF upload and a JSON artifact. They are written like --output:
+to a temporary file, then renamed; a link to a regular file is followed and
+its target replaced; a FIFO or device is written in place; a directory is
+refused. --output, --json and --sarif must name different files. When the
+run fails (exit 2) the SARIF file is still written, with executionSuccessful
+false, no results, and the error as a tool execution notification of level
+error, so code scanning never takes a failed run for a clean one. The JSON
+file (like --output) is not written then: a report without the checks that
+did not run would read as a pass.
+
 # Exit codes
 
 	0  no finding at or above --fail-on
@@ -435,6 +475,8 @@ in "\n" (the same as go mod graph | LC_ALL=C sort | sha256sum).
 
 When the go command refuses go.mod or go.sum, see "When the go command
 refuses" above. A check that could not run is never reported as passed.
+-h, -help or --help on any command, and modseal help, print the usage and
+exit 0. A flag modseal does not know is a usage error (exit 2).
 
 # The go command
 
@@ -463,7 +505,7 @@ read-only. Every go command modseal starts gets:
     writable (-modcacherw), so rm -rf of the cache directory removes it.
 
 modseal never writes go.mod, go.sum, go.work, vendor/ or the user's module
-cache. The files it writes itself (--output) are written to a temporary file
+cache. The files it writes itself (--output, --json, --sarif) are written to a temporary file
 and renamed.
 
 # Offline
@@ -488,21 +530,20 @@ in code spans, so it adds no links, HTML or @mentions. JSON and SARIF keep
 the text exactly (JSON-escaped). Files from outside are read with a bound
 (64 MiB; a go.mod from the module cache, the go command's 16 MiB), a
 directory replacement with a control character is refused when a snapshot
-is made, and --output follows a link to a regular file (replacing its
-target atomically) and writes through to anything else (/dev/stdout, a
+is made, and --output, --json and --sarif follow a link to a regular file
+(replacing its target atomically) and write through to anything else (/dev/stdout, a
 pipe): when auditing an untrusted pull request, write reports outside its
 checkout. docs/security.md has the whole list.
 
 # Limitations
 
   - modseal processes sharing a cache directory take turns updating the
-    checksum database's latest tree head through an flock on
-    config/NAME/latest.lock (waiting at most 20 s, the request timeout,
-    for a process that holds it). Where there is no flock (Windows, among
-    others) only one process's own updates are serialised, and two
-    processes can race: the persisted head can then step back to an older
-    (still verified) one. Pack files are safe to share everywhere: each run
-    writes its own, and a merge removes only the packs it read.
+    checksum database's latest tree head through a lock on
+    config/NAME/latest.lock (github.com/rogpeppe/go-internal/lockedfile:
+    flock, or LockFileEx on Windows), waiting at most 20 s, the request
+    timeout, for a process that holds it. Pack files are safe to share
+    everywhere: each run writes its own, and a merge removes only the packs
+    it read.
   - Only the user's module cache's extracted directories are hashed;
     modseal's own cache (the go command's scratch space for tidy) is not.
   - The go commands of an audit run while the hash check runs, so when the
@@ -513,7 +554,6 @@ checkout. docs/security.md has the whole list.
     made from the tampered directory, can outlive a repair of the user's
     cache: a later audit's gosum-missing and gosum-unused findings may then
     be wrong until GOCACHE is cleaned (go clean -cache).
-  - The GitHub Action produces SARIF with a second, warm run of the command.
   - Modules of the build list that no go.sum line names (the go command,
     pruning the graph, never loads their content) are counted among the
     modules but not among the hash-verified ones.
@@ -531,5 +571,41 @@ checkout. docs/security.md has the whole list.
     command for them without sending their paths to the public proxy.
   - "go env" is asked with GOTOOLCHAIN=local, so that asking never downloads
     a toolchain; the go commands that follow use the user's GOTOOLCHAIN.
+
+# Layout
+
+One concept per package; the folder names are the architecture.
+
+	verify/                   public library, standard library and golang.org/x/mod only:
+	                          findings and the report model (finding.go), the one rule
+	                          catalogue (rules.go), go.sum, go.mod, go.work, versions,
+	                          origins, settings, h1 hashes and the module hash check
+	                          (hash.go, modcheck.go), the checksum-database check over a
+	                          one-method lookup (sumdb*.go), vendor/ (vendor*.go)
+	verify/internal/modulestxt  vendor/modules.txt as the go command reads it
+	verify/internal/gobuild     imports, build constraints, //go:embed (go mod vendor's questions)
+	verify/internal/modtree     a module's files from a checked zip or a directory: fs.FS, sums, h1
+	graph/                    public library: what the go command says (env, build list,
+	                          graph, tidy, platforms), snapshots and drift
+	internal/audit            the orchestrator: load.go reads go.work/go.mod/go.sum once,
+	                          run.go runs the checks concurrently and concludes;
+	                          failures.go and triage.go are pure, table-tested
+	internal/sumdbops         the checksum database's I/O (sumdb.ClientOps): HTTP through
+	                          modproxy, the pack cache, locks, the persisted tree head
+	internal/modproxy         the one GOPROXY parser, walker and redactor; module downloads
+	internal/cli              the commands; errors.go alone decides exit codes; action.go is
+	                          the GitHub Action's entry point
+	internal/report           renderers of a verify.Report: text, json, sarif, github, drift;
+	                          report/sanitize makes outside text safe to show
+	internal/gitrev           a git revision's module files (diff --base-ref, audit --changed)
+	internal/ghcomment        the sticky pull-request comment (the only importer of go-github)
+	internal/sign             DSSE signatures (the only importer of sigstore)
+	internal/gocmd            the only place that runs a program (the go command, git)
+	internal/testproxy        test-only module proxy built from testdata/mod
+
+all_test.go enforces the layering: verify and graph never reach, even
+transitively, sigstore, go-github or modseal's internal packages (other
+than verify/internal, and internal/gocmd for graph, which imports only the
+standard library).
 */
 package main

@@ -44,7 +44,9 @@ func readCommittedSnapshot(dir string) (*graph.Snapshot, error) {
 // current graph is computed for the platforms the committed snapshot covers,
 // with the default package patterns. Every drift is an error here: the
 // committed snapshot is out of date, whatever changed.
-func snapshotDrift(ctx context.Context, g *graph.Command, committed *graph.Snapshot, jobs int) ([]verify.Finding, error) {
+// The snapshot reads the files load read (ld.readFile), so that it
+// describes the same bytes as every other check.
+func snapshotDrift(ctx context.Context, g *graph.Command, committed *graph.Snapshot, jobs int, ld *loaded) ([]verify.Finding, error) {
 	var platforms []string
 	for _, m := range committed.Modules {
 		platforms = append(platforms, m.Platforms...)
@@ -54,7 +56,7 @@ func snapshotDrift(ctx context.Context, g *graph.Command, committed *graph.Snaps
 	if len(platforms) == 0 {
 		platforms = graph.DefaultPlatforms
 	}
-	cur, err := g.Snapshot(ctx, graph.SnapshotOptions{Platforms: platforms, Jobs: jobs})
+	cur, err := g.Snapshot(ctx, graph.SnapshotOptions{Platforms: platforms, Jobs: jobs, ReadFile: ld.readFile})
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,10 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"golang.org/x/mod/module"
 
 	"github.com/modseal/modseal/graph"
 	"github.com/modseal/modseal/internal/gocmd"
@@ -74,8 +75,9 @@ func classifyFailures(failures []failure, findings []verify.Finding, skip map[st
 			stderr = ge.Stderr
 		}
 		explained, unexplained := graph.Refusals(stderr)
-		unexplained = slices.DeleteFunc(unexplained, func(line string) bool { return aboutInvalid(line, findings) })
-		if len(unexplained) > 0 || (len(explained) == 0 && !isAboutInvalid(stderr, findings)) {
+		n := len(unexplained)
+		unexplained = slices.DeleteFunc(unexplained, func(u graph.Unexplained) bool { return aboutInvalid(u.Modules, findings) })
+		if len(unexplained) > 0 || len(explained) == 0 && len(unexplained) == n {
 			return nil, nil, f.err
 		}
 		if len(explained) == 0 {
@@ -109,32 +111,14 @@ var invalidRules = []string{verify.RuleModulePath, verify.RuleNoncanonicalVersio
 // with unexpected files, say) follows from them too.
 var alteredRules = []string{verify.RuleHashMismatch, verify.RuleCacheTampered}
 
-// reModAt finds the module@version a go command error line is about.
-var reModAt = regexp.MustCompile(`(\S+)@(v[^\s:]+)`)
-
-// aboutInvalid reports whether a go command error line names a module
-// version a finding already reports as invalid or altered.
-func aboutInvalid(line string, fs []verify.Finding) bool {
-	for _, m := range reModAt.FindAllStringSubmatch(line, -1) {
-		path := m[1]
-		if i := strings.LastIndex(path, "/"); strings.Contains(path, "://") && i >= 0 {
-			continue // a URL, not a module
-		}
+// aboutInvalid reports whether a finding already reports one of the module
+// versions a go command error line names as invalid or altered.
+func aboutInvalid(named []module.Version, fs []verify.Finding) bool {
+	for _, m := range named {
 		for _, f := range fs {
-			if (slices.Contains(invalidRules, f.Rule) || slices.Contains(alteredRules, f.Rule)) && f.Module == path && (f.Version == "" || f.Version == m[2]) {
+			if (slices.Contains(invalidRules, f.Rule) || slices.Contains(alteredRules, f.Rule)) && f.Module == m.Path && (f.Version == "" || f.Version == m.Version) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-// isAboutInvalid reports whether a go command's error names, on some line,
-// a module version a finding reports as invalid.
-func isAboutInvalid(stderr string, fs []verify.Finding) bool {
-	for line := range strings.SplitSeq(stderr, "\n") {
-		if aboutInvalid(line, fs) {
-			return true
 		}
 	}
 	return false
@@ -189,6 +173,7 @@ func refusalFinding(r graph.Refusal, sums []*verify.SumFile, requires map[string
 	}
 	fd := verify.NewFinding(r.Rule, file, line, "the go command refuses the module files: %s%s", r.Text, refusalAdvice[r.Rule])
 	fd.Module, fd.Version = r.Module.Path, r.Module.Version
+	fd.Want, fd.Got = r.Want, r.Got // a checksum mismatch's: go.sum's (or the database's) and the download's
 	return fd
 }
 

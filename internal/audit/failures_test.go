@@ -54,7 +54,7 @@ For more information, see 'go help module-auth'.
 		findings []verify.Finding
 		skip     map[string]bool
 		err      string   // in the error; "" for none
-		added    []string // "rule file:line module@version" of the findings added
+		added    []string // "rule file:line module@version want=W got=G" of the findings added
 		skipped  []string // "check: reason prefix"
 	}{
 		{
@@ -76,13 +76,13 @@ For more information, see 'go help module-auth'.
 		{
 			name:     "a refusal no finding reports becomes one, at its go.sum line",
 			failures: []failure{{"tidy", goErr(mismatch)}},
-			added:    []string{"hash-mismatch go.sum:3 example.com/b@v1.0.0"},
+			added:    []string{"hash-mismatch go.sum:3 example.com/b@v1.0.0 want=h1:AAAAnMyp254fr37e0mt49i4PiK3oogxePn04pu8d4ik= got=h1:39Z2nMyp254fr37e0mt49i4PiK3oogxePn04pu8d4ik="},
 			skipped:  []string{"tidy: the go command refused"},
 		},
 		{
 			name:     "missing go.sum entry at the require line",
 			failures: []failure{{"build-list", goErr(missing)}},
-			added:    []string{"gosum-missing go.mod:9 example.com/unused@v1.0.0"},
+			added:    []string{"gosum-missing go.mod:9 example.com/unused@v1.0.0 want= got="},
 			skipped:  []string{"build-list: the go command refused the files for the reasons reported: go: example.com/unused@v1.0.0: missing go.sum entry for go.mod file"},
 		},
 		{
@@ -142,7 +142,7 @@ go: example.com/app imports
 			}
 			var got []string
 			for _, f := range added {
-				got = append(got, fmt.Sprintf("%s %s:%d %s@%s", f.Rule, f.File, f.Line, f.Module, f.Version))
+				got = append(got, fmt.Sprintf("%s %s:%d %s@%s want=%s got=%s", f.Rule, f.File, f.Line, f.Module, f.Version, f.Want, f.Got))
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.added, "\n") {
 				t.Errorf("added:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.added, "\n"))

@@ -1,20 +1,14 @@
 package audit
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
-	"golang.org/x/mod/semver"
 
-	"github.com/modseal/modseal/graph"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -131,173 +125,6 @@ func dropRepeatedMissing(fs []verify.Finding) []verify.Finding {
 		out = append(out, f)
 	}
 	return out
-}
-
-// tidyFindings reports what go mod tidy -diff would change: the go.sum
-// lines (gosum-missing, gosum-unused), and the go.mod half, which changes
-// what the go.sum half means (a go.sum line becomes unused only once tidy
-// drops the requirement that needs it). Only requirements count: a line
-// tidy removes and adds again (moved between require blocks, marked
-// // indirect) is formatting. When tidy would drop or add a requirement,
-// every finding says so, and each requirement it would drop is a
-// gosum-unused note at its go.mod line (the contract's "a line go mod tidy
-// would remove"); go mod tidy fixes both halves at once.
-func tidyFindings(sumName, modName string, sum, mod []graph.SumEdit) []verify.Finding {
-	fs := graph.TidyFindings(sumName, sum)
-	removed := make(map[string]graph.SumEdit)
-	added := make(map[string]string)
-	var order []string
-	for _, e := range mod {
-		path, version, ok := requireLine(e.Text)
-		if !ok {
-			continue
-		}
-		if e.Add {
-			added[path] = path + " " + version
-			order = append(order, path)
-		} else {
-			removed[path] = e
-		}
-	}
-	var adds []string
-	for _, p := range order {
-		if _, moved := removed[p]; !moved {
-			adds = append(adds, added[p])
-		}
-	}
-	var drops []graph.SumEdit
-	for _, e := range mod {
-		if path, _, ok := requireLine(e.Text); ok && !e.Add {
-			if _, moved := added[path]; !moved {
-				drops = append(drops, e)
-			}
-		}
-	}
-	if len(adds) == 0 && len(drops) == 0 {
-		return fs
-	}
-	also := fmt.Sprintf("; go mod tidy also changes the requirements in %s", modName)
-	if len(adds) > 0 {
-		also += ", adding " + listSome(adds, 3)
-	}
-	if len(drops) > 0 {
-		also += fmt.Sprintf(", dropping %d", len(drops))
-	}
-	also += ": run go mod tidy to fix go.mod and go.sum together"
-	for i := range fs {
-		fs[i].Message += also
-	}
-	for _, e := range drops {
-		path, version, _ := requireLine(e.Text)
-		fd := verify.NewFinding(verify.RuleGoSumUnused, modName, e.Line, "go mod tidy would drop the requirement %s %s: no package needs it%s", path, version, also)
-		fd.Module, fd.Version = path, version
-		fs = append(fs, fd)
-	}
-	return fs
-}
-
-// requireLine reads a go.mod line of tidy's diff as a requirement: "require
-// M V" or, inside a require block, "M V", either with a comment.
-func requireLine(text string) (path, version string, ok bool) {
-	f := strings.Fields(text)
-	if len(f) > 0 && f[0] == "require" {
-		f = f[1:]
-	}
-	if len(f) < 2 || f[0] == "(" || module.CheckPath(f[0]) != nil || !semver.IsValid(f[1]) {
-		return "", "", false
-	}
-	return f[0], f[1], true
-}
-
-// tidyResult is what the go mod tidy check found, kept apart from the rest
-// of the audit until its goroutines are done, so that it can be asked
-// again (startTidy with a graph.Command that distrusts tampered modules).
-type tidyResult struct {
-	mu       sync.Mutex
-	findings []verify.Finding
-	skipped  []verify.Skipped
-	failures []failure
-}
-
-func (t *tidyResult) add(fs []verify.Finding, skipped ...verify.Skipped) {
-	t.mu.Lock()
-	t.findings = append(t.findings, fs...)
-	t.skipped = append(t.skipped, skipped...)
-	t.mu.Unlock()
-}
-
-func (t *tidyResult) fail(err error) {
-	t.mu.Lock()
-	t.failures = append(t.failures, failure{"tidy", err})
-	t.mu.Unlock()
-}
-
-// startTidy starts, in wg, what go mod tidy says of each module (and, in a
-// workspace, what the workspace needs): gosum-missing and gosum-unused.
-// The result is complete once wg is done.
-func startTidy(ctx context.Context, g *graph.Command, dir string, ld *loaded, wg *sync.WaitGroup) *tidyResult {
-	t := &tidyResult{}
-	// tidyWG counts the modules' tidy checks: the workspace's go.work.sum
-	// check reports only lines no module's go.sum is reported to lack.
-	var tidyWG sync.WaitGroup
-	var moduleEdits []graph.SumEdit
-	tidyWG.Add(len(ld.mods))
-	for _, m := range ld.mods {
-		wg.Go(func() {
-			defer tidyWG.Done()
-			moddir := filepath.Join(dir, filepath.FromSlash(m.rel))
-			tr, err := g.Tidy(ctx, moddir, m.sumLines)
-			var edits []graph.SumEdit
-			if tr != nil {
-				edits = tr.Sum
-			}
-			if se := (*graph.SiblingError)(nil); errors.As(err, &se) {
-				t.add(nil, verify.Skipped{Check: "tidy", Reason: joinRel(m.rel, "go.mod") + ": " + se.Error()})
-				return
-			}
-			if err != nil {
-				t.fail(err)
-				return
-			}
-			if ld.work == nil {
-				// A requirement no package imports: tidy would drop it,
-				// go list -m all refuses without its go.sum lines.
-				more, err := g.ListMissing(ctx, moddir, m.sumLines)
-				if err != nil {
-					t.fail(err)
-					return
-				}
-				edits = graph.MergeSumEdits(edits, more)
-			}
-			t.mu.Lock()
-			moduleEdits = append(moduleEdits, edits...)
-			t.mu.Unlock()
-			t.add(tidyFindings(joinRel(m.rel, "go.sum"), joinRel(m.rel, "go.mod"), edits, tr.Mod))
-		})
-	}
-	if ld.work != nil {
-		name := joinRel(ld.work.rel, "go.work.sum")
-		lines := 0
-		for _, sf := range ld.sums {
-			if sf.Name == name {
-				lines = len(sf.Lines)
-			}
-		}
-		wg.Go(func() {
-			_, edits, err := g.WorkSumMissing(ctx, lines)
-			if err != nil {
-				t.fail(err)
-				return
-			}
-			tidyWG.Wait()
-			t.mu.Lock()
-			n := len(moduleEdits)
-			edits = graph.MergeSumEdits(moduleEdits, edits)[n:]
-			t.mu.Unlock()
-			t.add(graph.TidyFindings(name, edits))
-		})
-	}
-	return t
 }
 
 // tamperedVersions returns the module versions the hash check found

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/internal/gitrev"
 	"github.com/modseal/modseal/internal/modproxy"
 	"github.com/modseal/modseal/verify"
 )
@@ -60,12 +60,11 @@ func sumModules(sums []*verify.SumFile) []verify.ModuleCheck {
 				c = &verify.ModuleCheck{Module: m}
 				byMod[m] = c
 			}
-			ref := &verify.SumRef{File: sf.Name, Line: l.Line, Hash: l.Hash}
 			switch {
 			case isMod && c.GoMod == nil:
-				c.GoMod = ref
+				c.GoMod, c.GoModSum = &l, sf.Name
 			case !isMod && c.Zip == nil:
-				c.Zip = ref
+				c.Zip, c.ZipSum = &l, sf.Name
 			}
 		}
 	}
@@ -104,50 +103,44 @@ func checkHashes(ctx context.Context, in hashInputs, opts Options) (findings []v
 	results := make([]outcome, len(checks))
 	var done atomic.Int64
 	var bytes atomic.Int64
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	hasher := &verify.Hasher{}
+	var cache verify.Cache
 	if !opts.NoCache {
-		hasher.Cache = &verify.ZipCache{Dir: filepath.Join(opts.CacheDir, "verified")}
+		cache = zipCache{filepath.Join(opts.CacheDir, "verified")}
 	}
-	for range max(opts.Jobs, 1) {
-		wg.Go(func() {
-			buf := verify.NewReadBuffer()
-			for i := range jobs {
-				c := &checks[i]
-				skip, err := locate(ctx, in, c, !opts.Skip[verify.RuleCacheTampered])
-				var res verify.CheckResult
-				if err == nil && (c.ModFile != "" || c.ZipFile != "" || c.Dir != "") {
-					// What is at hand is checked even when a file is
-					// missing: the module is then skipped, not verified,
-					// but its findings stand.
-					res, err = hasher.Check(*c, buf)
-					if errors.Is(err, fs.ErrNotExist) {
-						// A go command running alongside removed a file of
-						// its own cache (as it does with a download that
-						// fails go.sum): not verified, and said so.
-						res, skip, err = verify.CheckResult{}, "a cached file vanished while it was read", nil
-					}
-				}
-				if err == nil {
-					forgetBad(in.own, c, res.Findings)
-				}
-				results[i] = outcome{res, skip, err}
-				bytes.Add(res.Bytes)
-				if n := done.Add(1); opts.Progress != nil {
-					opts.Progress(int(n), len(checks), bytes.Load())
-				}
-			}
-		})
-	}
+	var g errgroup.Group
+	g.SetLimit(max(opts.Jobs, 1))
 	for i := range checks {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- i
+		g.Go(func() error {
+			c := &checks[i]
+			skip, err := locate(ctx, in, c, !opts.Skip[verify.RuleCacheTampered])
+			var res verify.CheckResult
+			if err == nil && (c.ModFile != "" || c.ZipFile != "" || c.Dir != "") {
+				// What is at hand is checked even when a file is
+				// missing: the module is then skipped, not verified,
+				// but its findings stand.
+				res, err = verify.CheckModule(*c, cache)
+				if errors.Is(err, fs.ErrNotExist) {
+					// A go command running alongside removed a file of
+					// its own cache (as it does with a download that
+					// fails go.sum): not verified, and said so.
+					res, skip, err = verify.CheckResult{}, "a cached file vanished while it was read", nil
+				}
+			}
+			if err == nil {
+				forgetBad(in.own, c, res.Findings)
+			}
+			results[i] = outcome{res, skip, err}
+			bytes.Add(res.Bytes)
+			if n := done.Add(1); opts.Progress != nil {
+				opts.Progress(int(n), len(checks), bytes.Load())
+			}
+			return nil
+		})
 	}
-	close(jobs)
-	wg.Wait()
+	g.Wait()
 	if ctx.Err() != nil {
 		return nil, nil, nil, nil, ctx.Err()
 	}
@@ -190,14 +183,15 @@ func sumLinesAt(ctx context.Context, dir, rev string, sums []*verify.SumFile) (m
 	if strings.HasPrefix(rev, "-") {
 		return nil, fmt.Errorf("--changed %q: not a git revision", rev)
 	}
-	if _, err := gocmd.Git(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
+	commit, err := gitrev.Commit(ctx, dir, rev)
+	if err != nil {
 		// No such revision (a repository's first commit has no HEAD), or
 		// no git: every module is verified, which is never less safe.
 		return nil, nil
 	}
 	lines := make(map[string]bool)
 	for _, sf := range sums {
-		data, err := gocmd.Git(ctx, dir, "show", rev+":./"+sf.Name)
+		data, err := gitrev.ReadFile(ctx, dir, commit, sf.Name)
 		if err != nil {
 			continue // not in that revision: every line is new
 		}
@@ -333,10 +327,11 @@ func forgetBad(own string, c *verify.ModuleCheck, findings []verify.Finding) {
 			continue
 		}
 		for _, x := range []struct {
-			ref  *verify.SumRef
-			file string
-		}{{c.Zip, c.ZipFile}, {c.GoMod, c.ModFile}} {
-			if x.ref == nil || x.file == "" || x.ref.File != f.File || x.ref.Line != f.Line {
+			ref     *verify.SumLine
+			sumFile string
+			file    string
+		}{{c.Zip, c.ZipSum, c.ZipFile}, {c.GoMod, c.GoModSum, c.ModFile}} {
+			if x.ref == nil || x.file == "" || x.sumFile != f.File || x.ref.Line != f.Line {
 				continue
 			}
 			if rel, err := filepath.Rel(own, x.file); err == nil && filepath.IsLocal(rel) {

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/modseal/modseal/graph"
 	"github.com/modseal/modseal/internal/modproxy"
@@ -59,30 +59,25 @@ func originCheck(ctx context.Context, f *modproxy.Fetcher, list []graph.Module, 
 		jobs = append(jobs, job{target, m.Path})
 	}
 
-	type outcome struct {
+	type answer struct {
 		findings []verify.Finding
 		skip     string
 		err      error
 	}
-	out := make([]outcome, len(jobs))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range sumdbConcurrency(opts.Jobs) {
-		wg.Go(func() {
-			for i := range work {
-				fs, skip, err := askAuthor(ctx, f, jobs[i].mod, requires[jobs[i].path], opts.Skip)
-				out[i] = outcome{fs, skip, err}
-			}
-		})
-	}
-	for i := range jobs {
+	out := make([]answer, len(jobs))
+	var eg errgroup.Group
+	eg.SetLimit(sumdbConcurrency(opts.Jobs))
+	for i, j := range jobs {
 		if ctx.Err() != nil {
 			break
 		}
-		work <- i
+		eg.Go(func() error {
+			fs, skip, err := askAuthor(ctx, f, j.mod, requires[j.path], opts.Skip)
+			out[i] = answer{fs, skip, err}
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
+	eg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -142,7 +137,7 @@ func askAuthor(ctx context.Context, f *modproxy.Fetcher, m module.Version, loc r
 		case err != nil:
 			return nil, "", err
 		}
-		latest := verify.LatestVersion(versions)
+		latest := modproxy.LatestVersion(versions)
 		if latest == "" {
 			// No tagged version: the go command asks @latest.
 			info, err := f.Latest(ctx, m.Path)

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/modseal/modseal/graph"
-	"github.com/modseal/modseal/internal/modproxy"
+	"github.com/modseal/modseal/internal/sumdbops"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -26,15 +26,12 @@ func sumdbConcurrency(jobs int) int { return min(max(48*jobs, 48), 96) }
 // every modseal command uses: through env's GOPROXY, with modseal's cache
 // (CACHEDIR/sumdb), the go command's sumdb cache and saved tree head (read
 // only), and hc (nil: the module proxy's default client).
-func NewSumDBClient(db *verify.SumDB, env *graph.Env, cacheDir string, hc *http.Client) *verify.SumDBClient {
-	c := &verify.SumDBClient{
+func NewSumDBClient(db *verify.SumDB, env *graph.Env, cacheDir string, hc *http.Client) *sumdbops.Client {
+	c := &sumdbops.Client{
 		DB:       db,
 		GOPROXY:  env.GOPROXY,
 		CacheDir: filepath.Join(cacheDir, "sumdb"),
-		HTTP:     hc,
-	}
-	if c.HTTP == nil {
-		c.HTTP = modproxy.DefaultClient(0) // the module proxy's, which serves the database too
+		HTTP:     hc, // nil: the module proxy's, which serves the database too
 	}
 	if env.GOMODCACHE != "" {
 		c.GoSumDB = filepath.Join(env.GOMODCACHE, "cache", "download", "sumdb")
@@ -59,15 +56,13 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 		return nil, []verify.Skipped{{Check: "sumdb", Reason: "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
 	}
 	c := NewSumDBClient(db, env, opts.CacheDir, opts.HTTP)
-	res, err := verify.CheckSumDB(ctx, c, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
+	res, err := c.Check(ctx, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
 	if err != nil {
 		return nil, nil, "", err
 	}
 	var checkpoint string
 	if res.Lookups > 0 {
-		if data, err := c.ReadConfig(db.Name + "/latest"); err == nil {
-			checkpoint = string(data)
-		}
+		checkpoint = string(c.Checkpoint())
 	}
 	var skipped []verify.Skipped
 	if res.Cache != "" {

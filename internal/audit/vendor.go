@@ -2,12 +2,9 @@ package audit
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"golang.org/x/mod/module"
 
@@ -49,26 +46,9 @@ type vendorInputs struct {
 // module's goes by its modules.txt: written by go work vendor, it is the
 // workspace's; else the module's.
 func checkVendors(in vendorInputs) ([]verify.Finding, []verify.Skipped, error) {
-	dir, work, mods, zips := in.dir, in.work, in.mods, in.zips
+	dir, work, mods := in.dir, in.work, in.mods
 	var findings []verify.Finding
 	var skipped []verify.Skipped
-	hasSum := make(map[module.Version]bool)
-	for _, sf := range in.sums {
-		for _, l := range sf.Lines {
-			if strings.HasPrefix(l.Hash, "h1:") && !l.GoMod() {
-				hasSum[l.Module()] = true
-			}
-		}
-	}
-	zipFor := func(mv module.Version) (string, error) {
-		if z, ok := zips[mv]; ok {
-			return z, nil
-		}
-		if !hasSum[mv] {
-			return "", verify.ErrNoSum
-		}
-		return "", errors.New("go.sum has its hash, but no zip of it was verified against that hash")
-	}
 	// read returns rel/vendor/modules.txt, nil if there is no vendor
 	// directory; empty if there is one without modules.txt, which the go
 	// command uses all the same (every package directory under vendor/ is
@@ -84,23 +64,38 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []verify.Skipped, error) {
 		}
 		return data, err
 	}
-	files := func(fs []verify.Finding, skips []verify.VendorSkip, err error) error {
-		if err != nil {
-			return err
+	check := func(rel string, data []byte, mod *verify.MainModule, work *workspace) error {
+		v := verify.Vendor{
+			Dir:        filepath.Join(dir, filepath.FromSlash(rel)),
+			Rel:        rel,
+			ModulesTxt: data,
+			Module:     mod,
+			Zips:       in.zips,
+			Sums:       in.sums,
 		}
+		if work != nil {
+			v.Work = work.wf
+			for _, m := range mods {
+				v.WorkModules = append(v.WorkModules, verify.MainModule{Dir: m.use, File: m.mf})
+			}
+		}
+		if work != nil || in.work == nil {
+			// A module's vendor/ in a workspace is used with GOWORK=off:
+			// in.selected, the workspace's build list, is not its.
+			v.Selected = in.selected
+		}
+		fs, skips, err := verify.CheckVendor(v)
 		findings = append(findings, fs...)
-		var names []string
-		for _, s := range skips {
-			names = append(names, s.Module.String()+" ("+s.Reason+")")
-		}
-		if len(names) > 0 {
-			slices.Sort(names)
-			skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: fmt.Sprintf("%d vendored module(s) not compared: %s", len(names), strings.Join(names, "; "))})
+		skipped = append(skipped, skips...)
+		return err
+	}
+	moduleAt := func(rel string) *verify.MainModule {
+		for _, m := range mods {
+			if m.rel == rel {
+				return &verify.MainModule{Dir: ".", File: m.mf}
+			}
 		}
 		return nil
-	}
-	moduleAt := func(rel string) bool {
-		return slices.ContainsFunc(mods, func(m moduleFiles) bool { return m.rel == rel })
 	}
 
 	if work != nil {
@@ -108,47 +103,24 @@ func checkVendors(in vendorInputs) ([]verify.Finding, []verify.Skipped, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if data != nil && (verify.VendorIsForWorkspace(data) || !moduleAt(work.rel)) {
-			var wms []verify.WorkModule
-			var broken []string
-			for _, m := range mods {
-				wms = append(wms, verify.WorkModule{Dir: m.use, File: m.mf})
-				if m.mf == nil || m.mf.Module == nil {
-					broken = append(broken, joinRel(m.rel, "go.mod"))
-				}
-			}
-			if len(broken) > 0 {
-				skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: joinRel(work.rel, "vendor/modules.txt") + " not checked against the workspace: " + strings.Join(broken, ", ") + " does not parse"})
-			} else {
-				findings = append(findings, verify.CheckWorkVendorConsistency(work.rel, work.wf, wms, data)...)
-			}
-			findings = append(findings, verify.CheckVendorSelected(work.rel, data, in.selected, true)...)
-			vdir := filepath.Join(dir, filepath.FromSlash(work.rel))
-			if err := files(verify.CheckWorkVendorFiles(vdir, work.rel, work.wf, data, zipFor)); err != nil {
+		if data != nil {
+			if err := check(work.rel, data, moduleAt(work.rel), work); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	for _, m := range mods {
+		if work != nil && m.rel == work.rel {
+			continue // go.work's directory: above
+		}
 		data, err := read(m.rel)
 		if err != nil {
 			return nil, nil, err
 		}
-		if data == nil || work != nil && m.rel == work.rel && verify.VendorIsForWorkspace(data) {
-			continue // none, or the workspace's (above)
-		}
-		if m.mf == nil {
-			skipped = append(skipped, verify.Skipped{Check: "vendor", Reason: joinRel(m.rel, "vendor") + " not checked: " + joinRel(m.rel, "go.mod") + " does not parse"})
+		if data == nil {
 			continue
 		}
-		findings = append(findings, verify.CheckVendorConsistency(m.rel, m.mf, data)...)
-		if work == nil {
-			// selected is the workspace's build list in workspace mode, not
-			// the one the module's vendor/ is used with (GOWORK=off).
-			findings = append(findings, verify.CheckVendorSelected(m.rel, data, in.selected, false)...)
-		}
-		vdir := filepath.Join(dir, filepath.FromSlash(m.rel))
-		if err := files(verify.CheckVendorFiles(vdir, m.rel, data, zipFor)); err != nil {
+		if err := check(m.rel, data, &verify.MainModule{Dir: ".", File: m.mf}, nil); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -3,9 +3,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,20 +12,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"unicode"
 
-	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/internal/sanitize"
 	"github.com/modseal/modseal/verify"
-)
-
-// Exit statuses, as the contract fixes them for every format.
-const (
-	ExitOK       = 0 // no finding at or above --fail-on
-	ExitFindings = 1 // at least one finding at or above --fail-on
-	ExitFailure  = 2 // usage error or operational failure
 )
 
 // Set with -ldflags "-X github.com/modseal/modseal/internal/cli.version=... -X ...commit=...".
@@ -38,101 +27,26 @@ var (
 
 const devVersion = "v0.1.0-dev"
 
-// exitError is an error with the exit status it causes.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) ExitCode() int { return e.code }
-
-func usageErr(format string, args ...any) error {
-	return &exitError{ExitFailure, fmt.Errorf(format, args...)}
-}
-
 // env is the process environment given to Main.
 type env []string
 
 func (e env) get(key string) string { return gocmd.Getenv(e, key) }
 
-// Main runs modseal with args (without the program name) and returns the exit status.
+// Main runs modseal with args (without the program name) and returns the
+// exit status (errors.go decides it).
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	err := run(ctx, args, stdin, stdout, stderr, env(environ))
-	if err == nil {
-		return ExitOK
-	}
-	var se *verify.SecurityError
-	if errors.As(err, &se) {
-		// Loud, and first on the line: a forked or lying checksum database.
-		writeError(stderr, "", se.Error())
-		return ExitFailure
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err == errFindings {
-			return ee.code
-		}
-		if ee.err != flag.ErrHelp {
-			writeError(stderr, "modseal: ", ee.err.Error())
-		}
-		return ee.code
-	}
-	writeError(stderr, "modseal: ", err.Error())
-	return ExitFailure
-}
-
-// writeError prints an error message on standard error: prefix, then msg.
-//
-// Error messages quote what others wrote: the go command's and servers'
-// error text, file and module names from the repository under audit. Each
-// line of msg is printed with its control characters, format characters
-// and invalid UTF-8 escaped (sanitize.Text), so nothing in it can drive a
-// terminal. Line breaks ("\n", "\r\n") stay line breaks, and a line's
-// leading tabs and spaces stay indentation: modseal's own multi-line
-// messages (a hint on the next line, the go command's indented checksum
-// mismatch) keep their layout. A lone "\r" is escaped. A GitHub Actions
-// runner reads a workflow command from any line of a step's output that
-// starts with "::" after white space, and from "##[" anywhere in a line: a
-// continuation line that would start with "::" has that first colon
-// written as \x3a, and every "##[" is written as ##\x5b, so no line of an
-// error can be a workflow command.
-func writeError(w io.Writer, prefix, msg string) {
-	var b strings.Builder
-	msg = strings.TrimRight(strings.ReplaceAll(msg, "\r\n", "\n"), "\n")
-	for i, line := range strings.Split(msg, "\n") {
-		if i == 0 {
-			b.WriteString(prefix)
-		}
-		b.WriteString(safeErrorLine(line))
-		b.WriteByte('\n')
-	}
-	io.WriteString(w, b.String())
-}
-
-// safeErrorLine is one line of an error message, safe to print on its own
-// line: see writeError.
-func safeErrorLine(line string) string {
-	rest := strings.TrimLeft(line, " \t")
-	indent := line[:len(line)-len(rest)]
-	rest = safeText(rest)
-	if strings.HasPrefix(strings.TrimLeftFunc(rest, unicode.IsSpace), "::") {
-		// The runner trims Unicode white space (which Text leaves) too.
-		j := strings.Index(rest, ":")
-		rest = rest[:j] + `\x3a` + rest[j+1:]
-	}
-	return indent + rest
+	printError(stderr, err)
+	return exitStatus(err)
 }
 
 // safeText is sanitize.Text, for a line of modseal's own output.
 func safeText(s string) string { return sanitize.Text(s) }
 
-var errFindings = errors.New("findings at or above --fail-on")
-
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, e env) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return &exitError{ExitFailure, flag.ErrHelp}
+		return errReported
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -160,6 +74,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runHook(ctx, rest, stdout, stderr, e)
 	case "pr-comment":
 		return runPRComment(ctx, rest, stdout, stderr, e)
+	case "action":
+		// action runs audit and diff through Main, which prints their
+		// messages, and returns the status they decided.
+		return exitWith(runAction(ctx, rest, stdout, stderr, e))
 	}
 	return usageErr("unknown command %q: run 'modseal help'", cmd)
 }
@@ -191,6 +109,9 @@ directories against go.sum. Flags:
 
 	--format FORMAT      text|json|sarif|github (default text)
 	--output FILE        write the report to FILE instead of standard output
+	--json FILE          also write the JSON report to FILE, whatever --format is
+	--sarif FILE         also write the SARIF log to FILE, whatever --format is; on
+	                     exit 2 it is written too, with executionSuccessful false
 	--fail-on LEVEL      error|warning|note|never: exit 1 at or above LEVEL (default error)
 	--skip RULE[,RULE]   leave out findings of these rules
 	--offline            no network: the go command gets GOPROXY=off
@@ -225,13 +146,18 @@ write unless --force; uninstall removes only modseal's own hook.
 // commonFlags are the flags audit (and later snapshot and diff) share.
 type commonFlags struct {
 	format, output, failOn, progress, cacheDir, skip, key string
+	json, sarif                                           string // --json, --sarif
 	offline, noColor, noCache                             bool
 	jobs                                                  int
+
+	sarifWritten bool // the --sarif file was written (or tried)
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.format, "format", "text", "output `format`: "+strings.Join(report.Formats, "|"))
 	fs.StringVar(&c.output, "output", "", "write the report to `FILE`")
+	fs.StringVar(&c.json, "json", "", "also write the JSON report to `FILE`, whatever --format is")
+	fs.StringVar(&c.sarif, "sarif", "", "also write the SARIF log to `FILE`, whatever --format is (on exit 2 too)")
 	fs.StringVar(&c.failOn, "fail-on", "error", "exit 1 on findings at or above `level`: error|warning|note|never")
 	fs.StringVar(&c.skip, "skip", "", "comma-separated rule ids to leave out")
 	fs.BoolVar(&c.offline, "offline", false, "no network: the go command gets GOPROXY=off")
@@ -263,6 +189,27 @@ func (c *commonFlags) check() (failRank int, skip map[string]bool, err error) {
 	return failRank, skip, nil
 }
 
+// isHelpFlag reports whether arg asks for help, as the flag package reads it.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "--h"
+}
+
+// checkFiles fails if --output, --json and --sarif name the same file. It
+// runs before anything may be written to --sarif.
+func (c *commonFlags) checkFiles() error {
+	files := map[string]string{}
+	for _, f := range []struct{ flag, file string }{{"--output", c.output}, {"--json", c.json}, {"--sarif", c.sarif}} {
+		if f.file == "" {
+			continue
+		}
+		if other, ok := files[filepath.Clean(f.file)]; ok {
+			return usageErr("%s and %s name the same file %s: give each view its own file", other, f.flag, f.file)
+		}
+		files[filepath.Clean(f.file)] = f.flag
+	}
+	return nil
+}
+
 // parseArgs parses flags that may stand before or after positional arguments.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -289,84 +236,6 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 		fmt.Fprint(stderr, commandHelp[name])
 	}
 	return fs
-}
-
-func flagErr(err error) error {
-	if err == flag.ErrHelp {
-		return &exitError{ExitFailure, flag.ErrHelp}
-	}
-	return usageErr("%v", err)
-}
-
-func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
-	fs := newFlagSet("audit", stderr)
-	var c commonFlags
-	c.register(fs)
-	changed := fs.String("changed", "", "verify module hashes only where go.sum differs from git revision `REV` (for pre-commit hooks)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return flagErr(err)
-	}
-	if len(pos) > 1 {
-		return usageErr("audit takes one directory, got %d arguments: %s", len(pos), strings.Join(pos, " "))
-	}
-	dir := "."
-	if len(pos) == 1 {
-		dir = filepath.Clean(pos[0])
-	}
-	failRank, skip, err := c.check()
-	if err != nil {
-		return err
-	}
-	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
-	h, err := report.NewHandlerWith(c.format, report.Options{
-		Color:       color,
-		FailOn:      failRank,
-		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
-		OutputFile:  e.get("GITHUB_OUTPUT"),
-	})
-	if err != nil {
-		return usageErr("--format: %v", err)
-	}
-	cacheDir, err := resolveCacheDir(c.cacheDir, e)
-	if err != nil {
-		return err
-	}
-
-	prog := newProgress(stderr, c.progress, e)
-	res, err := audit.Run(ctx, audit.Options{
-		Dir:          dir,
-		Environ:      e,
-		Offline:      c.offline,
-		CacheDir:     cacheDir,
-		Skip:         skip,
-		Jobs:         c.jobs,
-		NoCache:      c.noCache,
-		ChangedSince: *changed,
-		Progress:     prog.update,
-	})
-	prog.finish()
-	if err != nil {
-		return &exitError{ExitFailure, err}
-	}
-	if c.key != "" && !skip[verify.RuleSnapshotSignature] {
-		fs, err := requireSignedSnapshot(dir, c.key)
-		if err != nil {
-			return &exitError{ExitFailure, err}
-		}
-		res.Findings = append(res.Findings, fs...)
-		verify.Sort(res.Findings)
-	}
-	rep := report.New(versionString(), res)
-	if err := writeReport(h, rep, c.output, stdout); err != nil {
-		return &exitError{ExitFailure, err}
-	}
-	for _, f := range rep.Findings {
-		if f.Severity.Rank() >= failRank {
-			return &exitError{ExitFindings, errFindings}
-		}
-	}
-	return nil
 }
 
 // failOnRank maps --fail-on to the lowest severity rank that fails the run.
@@ -406,68 +275,9 @@ func resolveCacheDir(flagValue string, e env) (string, error) {
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", &exitError{ExitFailure, fmt.Errorf("no cache directory: %v; pass --cache-dir", err)}
+		return "", fmt.Errorf("no cache directory: %v; pass --cache-dir", err)
 	}
 	return filepath.Join(d, "modseal"), nil
-}
-
-// writeReport renders rep to stdout, or atomically to file.
-func writeReport(h report.Handler, rep *report.Report, file string, stdout io.Writer) error {
-	if file == "" {
-		return h.Write(stdout, rep)
-	}
-	return writeFileAtomic(file, func(w io.Writer) error { return h.Write(w, rep) })
-}
-
-// writeFileAtomic renders a file in memory (reports and snapshots are
-// small) and writes it to file (--output, --out):
-//
-//   - a regular file, or a name that does not exist yet, is written with
-//     verify.WriteFileAtomic: through a temporary file in the same directory
-//     and a rename, so it is never seen half written;
-//   - a symbolic link to a regular file keeps the link: the file it points
-//     to is replaced atomically, next to it;
-//   - anything else (a terminal or /dev/stdout, a pipe such as bash's
-//     >(cmd), a FIFO, a device; a dangling link) is opened and written to in
-//     place, since a rename would replace it with a regular file, or fail.
-//
-// Like the shell's ">", this follows symbolic links: a file name inside a
-// checkout of an untrusted pull request may be a link planted to elsewhere,
-// so reports for such runs belong outside the checkout ($RUNNER_TEMP).
-func writeFileAtomic(file string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	lfi, err := os.Lstat(file)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return verify.WriteFileAtomic(file, buf.Bytes())
-	case err != nil:
-		return err
-	case lfi.Mode().IsRegular():
-		return verify.WriteFileAtomic(file, buf.Bytes())
-	case lfi.IsDir():
-		return fmt.Errorf("%s is a directory: name a file to write", file)
-	}
-	if lfi.Mode()&os.ModeSymlink != 0 {
-		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
-			if target, err := filepath.EvalSymlinks(file); err == nil {
-				return verify.WriteFileAtomic(target, buf.Bytes())
-			}
-		} else if err == nil && fi.IsDir() {
-			return fmt.Errorf("%s is a directory: name a file to write", file)
-		}
-	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(buf.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func isTerminal(w io.Writer) bool {
@@ -504,6 +314,10 @@ func commitString() string {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && isHelpFlag(args[0]) {
+		fmt.Fprint(stderr, commandHelp["version"])
+		return errHelp
+	}
 	if len(args) > 0 {
 		return usageErr("version takes no arguments")
 	}

@@ -46,31 +46,31 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		if strings.Contains(target, "@") && os.IsNotExist(err) {
 			return hashRemote(ctx, target, *cacheFlag, *offline, stdout, stderr, e)
 		}
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	switch {
 	case fi.IsDir():
 		if mod.Path == "" {
 			mod, err = cacheDirModule(ctx, target, e)
 			if err != nil {
-				return &exitError{ExitFailure, err}
+				return err
 			}
 		}
 		h, err := verify.HashDir(target, mod)
 		if err != nil {
-			return &exitError{ExitFailure, err}
+			return err
 		}
 		fmt.Fprintf(stdout, "%s %s %s\n", mod.Path, mod.Version, h)
 	case strings.HasSuffix(target, ".zip"):
 		m, h, err := verify.HashZip(target)
 		if err != nil {
-			return &exitError{ExitFailure, err}
+			return err
 		}
 		fmt.Fprintf(stdout, "%s %s %s\n", m.Path, m.Version, h)
 	default:
-		h, err := verify.HashGoModFile(target)
+		h, err := hashGoModFile(target)
 		if err != nil {
-			return &exitError{ExitFailure, err}
+			return err
 		}
 		if mod.Path != "" {
 			fmt.Fprintf(stdout, "%s %s/go.mod %s\n", mod.Path, mod.Version, h)
@@ -101,12 +101,12 @@ func hashRemote(ctx context.Context, target, cacheFlag string, offline bool, std
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	g := &graph.Command{Dir: wd, Environ: e}
 	genv, err := g.Env(ctx)
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	proxy := genv.GOPROXY
 	if offline {
@@ -115,22 +115,22 @@ func hashRemote(ctx context.Context, target, cacheFlag string, offline bool, std
 	f := &modproxy.Fetcher{Proxy: proxy, NoProxy: genv.GONOPROXY, Dir: filepath.Join(cacheDir, "download")}
 	modFile, err := f.Fetch(ctx, m, "mod")
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	zipFile, err := f.Fetch(ctx, m, "zip")
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	zm, zh, err := verify.HashZip(zipFile)
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	if zm != m {
-		return &exitError{ExitFailure, fmt.Errorf("%s: the proxy served a zip of %s", m, zm)}
+		return fmt.Errorf("%s: the proxy served a zip of %s", m, zm)
 	}
-	mh, err := verify.HashGoModFile(modFile)
+	mh, err := hashGoModFile(modFile)
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	lines := fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", m.Path, m.Version, zh, m.Path, m.Version, mh)
 	note, err := hashSumDB(ctx, genv, cacheDir, offline, m, lines)
@@ -143,7 +143,7 @@ func hashRemote(ctx context.Context, target, cacheFlag string, offline bool, std
 			os.Remove(zipFile)
 			os.Remove(modFile)
 		}
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	fmt.Fprint(stdout, lines)
 	if note != "" {
@@ -199,7 +199,7 @@ func hashSumDB(ctx context.Context, genv *graph.Env, cacheDir string, offline bo
 		return "", fmt.Errorf("%s: %s", m, fs[0].Message)
 	}
 	c := audit.NewSumDBClient(db, genv, cacheDir, nil)
-	res, err := verify.CheckSumDB(ctx, c, []*verify.SumFile{sf}, "", 2)
+	res, err := c.Check(ctx, []*verify.SumFile{sf}, "", 2)
 	if err != nil {
 		return "", err
 	}
@@ -247,4 +247,14 @@ func cacheDirModule(ctx context.Context, dir string, e env) (module.Version, err
 		return module.Version{}, fmt.Errorf("%s: cannot read path@version from the module cache layout: pass --module path@version", dir)
 	}
 	return module.Version{Path: p, Version: v}, nil
+}
+
+// hashGoModFile is the h1 of a go.mod file, read with the go command's
+// 16 MiB bound.
+func hashGoModFile(file string) (string, error) {
+	data, err := verify.ReadFileLimited(file, 16<<20)
+	if err != nil {
+		return "", err
+	}
+	return verify.HashGoMod(data)
 }

@@ -9,9 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/modseal/modseal/internal/gocmd"
+	"github.com/modseal/modseal/internal/gitrev"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -40,6 +39,10 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		return usageErr("usage: modseal hook install|uninstall [--force] [DIR]")
 	}
 	sub := args[0]
+	if isHelpFlag(sub) {
+		fmt.Fprint(stderr, commandHelp["hook"])
+		return errHelp
+	}
 	fs := newFlagSet("hook", stderr)
 	force := fs.Bool("force", false, "overwrite a pre-commit hook modseal did not write")
 	pos, err := parseArgs(fs, args[1:])
@@ -55,7 +58,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	}
 	hook, err := hookPath(ctx, dir)
 	if err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	switch sub {
 	case "install":
@@ -69,13 +72,9 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 // hookPath returns the pre-commit hook file of the git repository holding
 // dir, honouring core.hooksPath.
 func hookPath(ctx context.Context, dir string) (string, error) {
-	out, err := gocmd.Git(ctx, dir, "rev-parse", "--git-path", "hooks")
+	hooks, err := gitrev.HooksDir(ctx, dir)
 	if err != nil {
-		return "", fmt.Errorf("%s is not in a git repository: %v", dir, err)
-	}
-	hooks := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(hooks) {
-		hooks = filepath.Join(dir, hooks)
+		return "", err
 	}
 	return filepath.Join(hooks, "pre-commit"), nil
 }
@@ -85,15 +84,12 @@ func installHook(hook string, force bool, stdout io.Writer) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return &exitError{ExitFailure, err}
+		return err
 	case !bytes.Contains(old, []byte(hookMarker)) && !force:
-		return &exitError{ExitFailure, fmt.Errorf("%s exists and was not written by modseal: not overwriting it (add \"modseal audit --offline\" to it yourself, or pass --force)", hook)}
+		return fmt.Errorf("%s exists and was not written by modseal: not overwriting it (add \"modseal audit --offline\" to it yourself, or pass --force)", hook)
 	}
-	if err := verify.WriteFileAtomic(hook, []byte(hookScript)); err != nil {
-		return &exitError{ExitFailure, err}
-	}
-	if err := os.Chmod(hook, 0o755); err != nil {
-		return &exitError{ExitFailure, err}
+	if err := atomicWrite(hook, []byte(hookScript), 0o755); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "modseal: installed the pre-commit hook %s\n", hook)
 	return nil
@@ -106,12 +102,12 @@ func uninstallHook(hook string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "modseal: no pre-commit hook at %s\n", hook)
 		return nil
 	case err != nil:
-		return &exitError{ExitFailure, err}
+		return err
 	case !bytes.Contains(old, []byte(hookMarker)):
-		return &exitError{ExitFailure, fmt.Errorf("%s was not written by modseal: not removing it", hook)}
+		return fmt.Errorf("%s was not written by modseal: not removing it", hook)
 	}
 	if err := os.Remove(hook); err != nil {
-		return &exitError{ExitFailure, err}
+		return err
 	}
 	fmt.Fprintf(stdout, "modseal: removed the pre-commit hook %s\n", hook)
 	return nil

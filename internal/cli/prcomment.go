@@ -59,7 +59,7 @@ func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	// workflow command of its own in the job log.
 	scrub := func(s string) string { return sanitize.Text(ghcomment.Scrub(s, token)) }
 	fail := func(format string, args ...any) error {
-		return &exitError{ExitFailure, errors.New(scrub(fmt.Sprintf(format, args...)))}
+		return errors.New(scrub(fmt.Sprintf(format, args...)))
 	}
 	notice := func(msg string) {
 		fmt.Fprintln(stdout, report.WorkflowCommand("notice", "modseal pr-comment", scrub(msg)))

@@ -49,7 +49,7 @@ func signSnapshot(dir, snapshotRel, keyFile string, e env, p sign.Predicate) (st
 		return "", err
 	}
 	out := filepath.Join(dir, filepath.FromSlash(snapshotRel)) + ".sig"
-	if err := verify.WriteFileAtomic(out, env); err != nil {
+	if err := atomicWrite(out, env, 0o644); err != nil {
 		return "", err
 	}
 	return out, nil

@@ -54,9 +54,11 @@
 //
 // Error messages name the URL of the request with its credentials removed:
 // the whole user information of a proxy URL (https://user:token@host and
-// https://TOKEN@host alike) and any query string show as "xxxxx". The list is
-// parsed and redacted by the same code as the checksum database client's
-// (verify.ParseGOPROXY, verify.RedactURL).
+// https://TOKEN@host alike) and any query string show as "xxxxx".
+//
+// This package is modseal's one reader of GOPROXY: ParseGOPROXY,
+// TryProxies and Redact serve the checksum database client too
+// (internal/sumdbops), which finds its database through the same walk.
 //
 // # Downloads
 //

@@ -813,7 +813,7 @@ func TestInvalidInput(t *testing.T) {
 }
 
 func TestParseProxyList(t *testing.T) {
-	show := func(list []*proxy) string {
+	show := func(list []ProxyEntry) string {
 		var parts []string
 		for _, p := range list {
 			s := p.Special
@@ -845,13 +845,13 @@ func TestParseProxyList(t *testing.T) {
 		{"https://a.example,direct", "https://a.example direct"},
 	}
 	for _, tt := range tests {
-		list, err := parseProxyList(tt.in)
+		list, err := ParseGOPROXY(tt.in)
 		got := show(list)
 		if err != nil {
 			got = "error: " + err.Error()
 		}
 		if got != tt.want && !(strings.HasPrefix(tt.want, "error: ") && strings.Contains(got, strings.TrimPrefix(tt.want, "error: "))) {
-			t.Errorf("parseProxyList(%q) = %s, want %s", tt.in, got, tt.want)
+			t.Errorf("ParseGOPROXY(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }

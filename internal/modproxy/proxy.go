@@ -18,25 +18,10 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
-
-	"github.com/modseal/modseal/verify"
 )
 
 // A proxy is one entry of the GOPROXY list.
-type proxy struct{ verify.ProxyEntry }
-
-// parseProxyList reads a GOPROXY value as cmd/go's proxyList does.
-func parseProxyList(list string) ([]*proxy, error) {
-	entries, err := verify.ParseGOPROXY(list)
-	if err != nil {
-		return nil, err
-	}
-	ps := make([]*proxy, len(entries))
-	for i, e := range entries {
-		ps[i] = &proxy{e}
-	}
-	return ps, nil
-}
+type proxy struct{ ProxyEntry }
 
 // resolve returns the URL of rel ("@v/list", "@latest", "@v/V.zip") for
 // the module path, which the caller has checked.
@@ -60,44 +45,26 @@ func (f *Fetcher) try(ctx context.Context, m module.Version, do func(*proxy) err
 	if module.MatchPrefixPatterns(f.NoProxy, m.Path) {
 		return &UnavailableError{Module: m, Reason: "private module (it matches GONOPROXY/GOPRIVATE): the go command fetches it directly from its version control system, never through a proxy, and modseal does not do that"}
 	}
-	list, err := parseProxyList(f.Proxy)
+	list, err := ParseGOPROXY(f.Proxy)
 	if err != nil {
 		return fmt.Errorf("%s: %v", m, err)
 	}
-	// As in cmd/go: "off" and "direct" end the list. Otherwise the error
-	// reported is the last one that is not a not-found, else the last
-	// not-found.
-	var best error
-	bestNotFound := true
-	for _, p := range list {
-		switch p.Special {
-		case "off":
-			if best != nil && !bestNotFound {
-				// cmd/go ranks "off" as a not-found: a real
-				// failure before it says more.
-				return fmt.Errorf("%s: %w", m, best)
-			}
-			return &UnavailableError{Module: m, Reason: afterError(best, "GOPROXY=off forbids downloading it", `then GOPROXY says "off": downloading it is forbidden`)}
-		case "direct":
-			return &UnavailableError{Module: m, Reason: afterError(best, `GOPROXY says "direct"`, `then GOPROXY says "direct"`) + ": the go command would fetch it from its version control system, which modseal does not do"}
-		}
-		err := do(p)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			// Cancelled by the caller: not a reason to try the next proxy.
+	end, err := TryProxies(ctx, list, func(e ProxyEntry) error { return do(&proxy{e}) })
+	switch end {
+	case "off":
+		if err != nil && !isNotFoundErr(err) {
+			// cmd/go ranks "off" as a not-found: a real failure
+			// before it says more.
 			return fmt.Errorf("%s: %w", m, err)
 		}
-		notFound := isNotFoundErr(err)
-		if !notFound || bestNotFound {
-			best, bestNotFound = err, notFound
-		}
-		if !notFound && !p.FallBackOnError {
-			break
-		}
+		return &UnavailableError{Module: m, Reason: afterError(err, "GOPROXY=off forbids downloading it", `then GOPROXY says "off": downloading it is forbidden`)}
+	case "direct":
+		return &UnavailableError{Module: m, Reason: afterError(err, `GOPROXY says "direct"`, `then GOPROXY says "direct"`) + ": the go command would fetch it from its version control system, which modseal does not do"}
 	}
-	return fmt.Errorf("%s: %w", m, best)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m, err)
+	}
+	return nil
 }
 
 func afterError(prev error, alone, after string) string {
@@ -336,6 +303,5 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// redact returns u as a string without credentials: the user information
-// and the query string show as "xxxxx".
-func redact(u *url.URL) string { return verify.RedactURL(u) }
+// redact returns u as a string without credentials (Redact).
+func redact(u *url.URL) string { return Redact(u) }

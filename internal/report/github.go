@@ -72,18 +72,7 @@ func (g *GitHub) Write(w io.Writer, r *Report) error {
 }
 
 // failed reports whether r has a finding at or above g.FailOn.
-func (g *GitHub) failed(r *Report) bool {
-	rank := g.FailOn
-	if rank <= 0 {
-		rank = verify.SeverityError.Rank()
-	}
-	for _, f := range r.Findings {
-		if f.Severity.Rank() >= rank {
-			return true
-		}
-	}
-	return false
-}
+func (g *GitHub) failed(r *Report) bool { return r.Fails(g.FailOn) }
 
 func workflowCommand(s verify.Severity) string {
 	switch s {
@@ -122,15 +111,15 @@ func escapeProperty(s string) string {
 // "modseal: 1 error, 0 warnings, 0 notes in 12 modules (10 of them hash-verified)".
 func summaryLine(r *Report) string {
 	s := r.Summary
-	line := fmt.Sprintf("modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
+	line := fmt.Sprintf("modseal: %s, %s, %s", Plural(s.Errors, "error"), Plural(s.Warnings, "warning"), Plural(s.Notes, "note"))
 	switch {
 	case !r.skipped("build-list"):
-		line += fmt.Sprintf(" in %s (%d of them hash-verified)", plural(s.Modules, "module"), s.Verified)
+		line += fmt.Sprintf(" in %s (%d of them hash-verified)", Plural(s.Modules, "module"), s.Verified)
 	case s.Verified > 0:
-		line += fmt.Sprintf("; %s hash-verified", plural(s.Verified, "module"))
+		line += fmt.Sprintf("; %s hash-verified", Plural(s.Verified, "module"))
 	}
 	if n := len(r.Skipped); n > 0 {
-		line += fmt.Sprintf("; %s skipped", plural(n, "check"))
+		line += fmt.Sprintf("; %s skipped", Plural(n, "check"))
 	}
 	return line
 }

@@ -72,6 +72,21 @@ func New(version string, res *verify.Report) *Report {
 	return r
 }
 
+// Fails reports whether r has a finding at or above the severity rank
+// failOn (verify.Severity.Rank; 0 means error): whether the run fails under
+// --fail-on. It is the one place that rule is computed.
+func (r *Report) Fails(failOn int) bool {
+	if failOn <= 0 {
+		failOn = verify.SeverityError.Rank()
+	}
+	for _, f := range r.Findings {
+		if f.Severity.Rank() >= failOn {
+			return true
+		}
+	}
+	return false
+}
+
 // skipped reports whether the check named check was skipped.
 func (r *Report) skipped(check string) bool {
 	for _, s := range r.Skipped {

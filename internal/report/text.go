@@ -74,15 +74,15 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		fmt.Fprintf(bw, "%s %s: %s\n", t.paint(ansiDim, "skipped"), sanitize.Text(s.Check), sanitize.Text(s.Reason))
 	}
 	s := r.Summary
-	fmt.Fprintf(bw, "modseal: %s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notes, "note"))
+	fmt.Fprintf(bw, "modseal: %s, %s, %s", Plural(s.Errors, "error"), Plural(s.Warnings, "warning"), Plural(s.Notes, "note"))
 	switch {
 	case !r.skipped("build-list"):
-		fmt.Fprintf(bw, " in %s (%d of them hash-verified)", plural(s.Modules, "module"), s.Verified)
+		fmt.Fprintf(bw, " in %s (%d of them hash-verified)", Plural(s.Modules, "module"), s.Verified)
 	case s.Verified > 0:
-		fmt.Fprintf(bw, "; %s hash-verified", plural(s.Verified, "module"))
+		fmt.Fprintf(bw, "; %s hash-verified", Plural(s.Verified, "module"))
 	}
 	if n := len(r.Skipped); n > 0 {
-		fmt.Fprintf(bw, "; %s skipped", plural(n, "check"))
+		fmt.Fprintf(bw, "; %s skipped", Plural(n, "check"))
 	}
 	fmt.Fprintln(bw)
 	return bw.Flush()
@@ -103,7 +103,8 @@ func textLocation(file string) string {
 	return file
 }
 
-func plural(n int, noun string) string {
+// Plural is "1 noun" or "N nouns": modseal's counts, in every format.
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return fmt.Sprintf("1 %s", noun)
 	}

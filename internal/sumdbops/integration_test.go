@@ -1,6 +1,8 @@
-package verify
+package sumdbops
 
 import (
+	"github.com/modseal/modseal/verify"
+
 	"context"
 	"net/http"
 	"os"
@@ -23,7 +25,7 @@ func TestIntegrationRealSumDB(t *testing.T) {
 		t.Skipf("integration test: go env GOPROXY: %v", err)
 	}
 	goproxy := strings.TrimSpace(string(out))
-	db, err := ParseGOSUMDB("sum.golang.org")
+	db, err := verify.ParseGOSUMDB("sum.golang.org")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,17 +41,17 @@ func TestIntegrationRealSumDB(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	data, err := os.ReadFile("../go.sum")
+	data, err := os.ReadFile("../../go.sum")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf, fs := ParseSum("go.sum", data)
+	sf, fs := verify.ParseSum("go.sum", data)
 	if len(fs) > 0 {
 		t.Fatalf("modseal's own go.sum: %v", fs)
 	}
 	cache := t.TempDir()
-	c := &SumDBClient{DB: db, GOPROXY: goproxy, CacheDir: cache}
-	res, err := CheckSumDB(context.Background(), c, []*SumFile{sf}, "", 16)
+	c := &Client{DB: db, GOPROXY: goproxy, CacheDir: cache}
+	res, err := c.Check(context.Background(), []*verify.SumFile{sf}, "", 16)
 	if err != nil {
 		t.Fatalf("checking go.sum against sum.golang.org through %s: %v", first, err)
 	}
@@ -59,17 +61,17 @@ func TestIntegrationRealSumDB(t *testing.T) {
 	if res.Lookups != len(sf.Lines) {
 		t.Errorf("looked up %d lines of %d", res.Lookups, len(sf.Lines))
 	}
-	t.Logf("%d go.sum lines verified against sum.golang.org through %s with %d requests", res.Lookups, first, c.Requests())
+	t.Logf("%d go.sum lines verified against sum.golang.org through %s with %d requests", res.Lookups, first, c.requests.Load())
 
 	// Warm: the same lines again need no lookup: the proxy's /supported
 	// and the latest signed tree head, proved consistent with the saved
 	// one (its tiles when the log grew meanwhile).
-	c2 := &SumDBClient{DB: db, GOPROXY: goproxy, CacheDir: cache}
-	if _, err := CheckSumDB(context.Background(), c2, []*SumFile{sf}, "", 16); err != nil {
+	c2 := &Client{DB: db, GOPROXY: goproxy, CacheDir: cache}
+	if _, err := c2.Check(context.Background(), []*verify.SumFile{sf}, "", 16); err != nil {
 		t.Fatal(err)
 	}
-	if n := c2.Requests(); n > 10 {
+	if n := c2.requests.Load(); n > 10 {
 		t.Errorf("warm run made %d requests, want at most 10", n)
 	}
-	t.Logf("warm run: %d requests", c2.Requests())
+	t.Logf("warm run: %d requests", c2.requests.Load())
 }

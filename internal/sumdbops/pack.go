@@ -1,4 +1,4 @@
-package verify
+package sumdbops
 
 import (
 	"bufio"
@@ -319,4 +319,31 @@ func (s *packStore) flush() error {
 	s.packs = append(s.packs, p)
 	s.pending = make(map[string][]byte)
 	return nil
+}
+
+// writeAtomic writes name through a temporary file in the same directory
+// and a rename, creating the directory if needed: a reader never sees a
+// partial file. The file is mode 0644, readable by others sharing the
+// cache (renameio's temporary files are 0600).
+func writeAtomic(name string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
 }

@@ -1,30 +1,7 @@
-// Package goproxy reads a GOPROXY value as the go command does, and
-// redacts the credentials a proxy URL may carry, for every part of modseal
-// that walks the proxy list: the module downloads (internal/modproxy) and
-// the checksum database client (verify).
-//
-// # The list
-//
-// Entries are separated by "," or "|" (cmd/go's proxyList). After a ",",
-// the next entry is tried only when the earlier one answered 404 or 410;
-// after a "|", after any error. "off" and "direct" end the list (the go
-// command ignores what follows them, for forward compatibility). An empty
-// value is the go command's default, [Default]; a list with no entries at
-// all (" , ") is "off". An entry that contains ".", ":" or "/" but no ":/"
-// and is not an absolute path gets "https://" in front, as the go command
-// does, so "proxy.example.com" means "https://proxy.example.com". Proxy
-// URLs may be https://, http:// or file://.
-//
-// # Redaction
-//
-// A proxy URL may carry credentials: https://user:token@host,
-// https://TOKEN@host, https://host/?token=T. [Redact] hides the whole user
-// information (user name and password alike: the user name is often the
-// token) and the whole query string. Every error this package returns
-// shows entries redacted.
-package goproxy
+package modproxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,32 +10,29 @@ import (
 	"strings"
 )
 
-// Default is the go command's GOPROXY when it is not set.
-const Default = "https://proxy.golang.org,direct"
-
-// An Entry is one entry of a GOPROXY list.
-type Entry struct {
+// A ProxyEntry is one entry of a GOPROXY list.
+type ProxyEntry struct {
 	URL             *url.URL // nil for "off" and "direct"
 	Special         string   // "off" or "direct"; "" for a URL
 	FallBackOnError bool     // a "|" follows: try the next entry after any error
 }
 
 // String returns the entry as it would be written in GOPROXY, redacted.
-func (e Entry) String() string {
+func (e ProxyEntry) String() string {
 	if e.URL == nil {
 		return e.Special
 	}
 	return Redact(e.URL)
 }
 
-// Parse reads the GOPROXY value goproxy as the go command's proxyList does.
-// The list it returns is never empty; its last entry may be "off" or
-// "direct".
-func Parse(goproxy string) ([]Entry, error) {
+// ParseGOPROXY reads a GOPROXY value as cmd/go's proxyList does (see the
+// package doc). The list it returns is never empty; its last entry may be
+// "off" or "direct". Errors show the entries redacted.
+func ParseGOPROXY(goproxy string) ([]ProxyEntry, error) {
 	if goproxy == "" {
-		goproxy = Default
+		goproxy = DefaultProxy
 	}
-	var list []Entry
+	var list []ProxyEntry
 	for goproxy != "" {
 		var entry string
 		fallBack := false
@@ -72,7 +46,7 @@ func Parse(goproxy string) ([]Entry, error) {
 			continue
 		}
 		if entry == "off" || entry == "direct" {
-			list = append(list, Entry{Special: entry})
+			list = append(list, ProxyEntry{Special: entry})
 			break
 		}
 		// Single words are reserved for built-in behaviours; anything with
@@ -81,19 +55,19 @@ func Parse(goproxy string) ([]Entry, error) {
 		if strings.ContainsAny(entry, ".:/") && !strings.Contains(entry, ":/") && !filepath.IsAbs(entry) && !path.IsAbs(entry) {
 			entry = "https://" + entry
 		}
-		u, err := parseURL(entry)
+		u, err := parseProxyURL(entry)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, Entry{URL: u, FallBackOnError: fallBack})
+		list = append(list, ProxyEntry{URL: u, FallBackOnError: fallBack})
 	}
 	if len(list) == 0 {
-		list = append(list, Entry{Special: "off"})
+		list = append(list, ProxyEntry{Special: "off"})
 	}
 	return list, nil
 }
 
-func parseURL(s string) (*url.URL, error) {
+func parseProxyURL(s string) (*url.URL, error) {
 	shown := RedactString(s)
 	u, err := url.Parse(s)
 	if err != nil {
@@ -123,8 +97,44 @@ func parseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// TryProxies calls try with each proxy of list in turn, as cmd/go's
+// TryProxies does, and returns ("", nil) as soon as try returns nil. After
+// an entry followed by ",", the next one is tried only when try's error is
+// a proxy's not-found (a *RequestError with status 404 or 410); after a
+// "|", after any error. "off" and "direct" end the list: the walk returns
+// which it reached as end, with err the most helpful error try returned
+// before (nil if none). Otherwise err is that error: the last one that is
+// not a not-found, else the last not-found. An error while ctx is done
+// ends the walk with that error: cancelling is not a reason to try the
+// next proxy.
+func TryProxies(ctx context.Context, list []ProxyEntry, try func(ProxyEntry) error) (end string, err error) {
+	var best error
+	bestNotFound := true
+	for _, p := range list {
+		if p.Special != "" {
+			return p.Special, best
+		}
+		err := try(p)
+		if err == nil {
+			return "", nil
+		}
+		if ctx.Err() != nil {
+			return "", err
+		}
+		notFound := isNotFoundErr(err)
+		if !notFound || bestNotFound {
+			best, bestNotFound = err, notFound
+		}
+		if !notFound && !p.FallBackOnError {
+			break
+		}
+	}
+	return "", best
+}
+
 // Redact returns u as a string without credentials: the user information
-// (user name and password alike) and the query string show as "xxxxx".
+// (user name and password alike: the user name is often the token), the
+// query string and the fragment show as "xxxxx".
 func Redact(u *url.URL) string {
 	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
 		return u.String()

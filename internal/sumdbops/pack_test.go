@@ -1,4 +1,4 @@
-package verify
+package sumdbops
 
 import (
 	"bytes"
@@ -182,7 +182,7 @@ func TestCheckSumDBOnePack(t *testing.T) {
 	cache := t.TempDir()
 	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
 	for run := range 2 {
-		if _, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 4); err != nil {
+		if _, err := newClient(db, cache).Check(t.Context(), sums, "", 4); err != nil {
 			t.Fatal(err)
 		}
 		packs := packFiles(t, filepath.Join(cache, "cache"))
@@ -238,7 +238,7 @@ func TestCheckSumDBCacheUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	tampered := strings.Replace(sumB, "h1:39Z2", "h1:AAAA", 1)
-	res, err := CheckSumDB(t.Context(), newClient(db, cache), parseSum(t, sumA+sumAm+tampered+sumBm), "", 2)
+	res, err := newClient(db, cache).Check(t.Context(), parseSum(t, sumA+sumAm+tampered+sumBm), "", 2)
 	if err != nil {
 		t.Fatalf("an unwritable cache failed the check: %v", err)
 	}
@@ -259,7 +259,7 @@ func TestCheckSumDBDamagedCache(t *testing.T) {
 	db := newTestDB(t, skey, vkey, goodHashes())
 	cache := t.TempDir()
 	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
-	if _, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2); err != nil {
+	if _, err := newClient(db, cache).Check(t.Context(), sums, "", 2); err != nil {
 		t.Fatal(err)
 	}
 	packs := packFiles(t, filepath.Join(cache, "cache"))
@@ -288,7 +288,7 @@ func TestCheckSumDBDamagedCache(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+	res, err := newClient(db, cache).Check(t.Context(), sums, "", 2)
 	if err != nil {
 		t.Fatalf("a damaged cache: %v", err)
 	}
@@ -301,11 +301,11 @@ func TestCheckSumDBDamagedCache(t *testing.T) {
 
 	paths := recordPaths(db)
 	c := newClient(db, cache)
-	res, err = CheckSumDB(t.Context(), c, sums, "", 2)
+	res, err = c.Check(t.Context(), sums, "", 2)
 	if err != nil || res.Cache != "" {
 		t.Fatalf("after the rebuild: %v, Cache %q", err, res.Cache)
 	}
-	checkWarmRequests(t, paths(), c.Requests())
+	checkWarmRequests(t, paths(), c.requests.Load())
 }
 
 // damagePack rewrites the entries of modseal's pack whose name contains
@@ -387,11 +387,11 @@ func TestCheckSumDBDamagedRecord(t *testing.T) {
 	for name, damage := range damages {
 		t.Run(name, func(t *testing.T) {
 			cache := t.TempDir()
-			if _, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2); err != nil {
+			if _, err := newClient(db, cache).Check(t.Context(), sums, "", 2); err != nil {
 				t.Fatal(err)
 			}
 			damagePack(t, cache, "/lookup/", damage)
-			res, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+			res, err := newClient(db, cache).Check(t.Context(), sums, "", 2)
 			if err != nil {
 				t.Fatalf("a damaged record: %v", err)
 			}
@@ -400,7 +400,7 @@ func TestCheckSumDBDamagedRecord(t *testing.T) {
 			}
 			checkNoGarbage(t, "the Cache note", res.Cache)
 			t.Logf("Cache: %s", res.Cache)
-			res, err = CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+			res, err = newClient(db, cache).Check(t.Context(), sums, "", 2)
 			if err != nil || res.Cache != "" {
 				t.Fatalf("after the rebuild: %v, Cache %q", err, res.Cache)
 			}
@@ -418,7 +418,7 @@ func TestCheckSumDBDamagedGoCache(t *testing.T) {
 	sums := parseSum(t, sumA+sumAm+sumB+sumBm)
 	// The go command's cache: what a run fetched, then one record garbled.
 	goSumDB := t.TempDir()
-	if _, err := CheckSumDB(t.Context(), newClient(db, t.TempDir()), sums, "", 2); err != nil {
+	if _, err := newClient(db, t.TempDir()).Check(t.Context(), sums, "", 2); err != nil {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(goSumDB, testDBName, "lookup", "example.com", "a@v1.0.0")
@@ -429,7 +429,7 @@ func TestCheckSumDBDamagedGoCache(t *testing.T) {
 	cache := t.TempDir()
 	c := newClient(db, cache)
 	c.GoSumDB = goSumDB
-	res, err := CheckSumDB(t.Context(), c, sums, "", 2)
+	res, err := c.Check(t.Context(), sums, "", 2)
 	if err != nil {
 		t.Fatalf("a damaged go command cache: %v", err)
 	}
@@ -443,7 +443,7 @@ func TestCheckSumDBDamagedGoCache(t *testing.T) {
 	}
 	c = newClient(db, cache)
 	c.GoSumDB = goSumDB
-	if res, err := CheckSumDB(t.Context(), c, sums, "", 2); err != nil || res.Cache != "" {
+	if res, err := c.Check(t.Context(), sums, "", 2); err != nil || res.Cache != "" {
 		t.Fatalf("next run: %v, Cache %q", err, res.Cache)
 	}
 }
@@ -468,7 +468,7 @@ func TestCheckSumDBDamagedLatest(t *testing.T) {
 	for run := range 2 {
 		c := newClient(db, cache)
 		c.GoConfig = goConfig
-		res, err := CheckSumDB(t.Context(), c, sums, "", 2)
+		res, err := c.Check(t.Context(), sums, "", 2)
 		if err != nil {
 			t.Fatalf("run %d: garbage in the go command's latest: %v", run, err)
 		}
@@ -486,7 +486,7 @@ func TestCheckSumDBDamagedLatest(t *testing.T) {
 	if err := os.WriteFile(mine, []byte(junk), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2)
+	res, err := newClient(db, cache).Check(t.Context(), sums, "", 2)
 	if err != nil {
 		t.Fatalf("garbage in modseal's latest: %v", err)
 	}
@@ -497,7 +497,7 @@ func TestCheckSumDBDamagedLatest(t *testing.T) {
 	if data, _ := os.ReadFile(mine); !strings.HasPrefix(string(data), "go.sum database tree\n") {
 		t.Errorf("modseal's latest was not repaired: %q", data)
 	}
-	if res, err := CheckSumDB(t.Context(), newClient(db, cache), sums, "", 2); err != nil || res.Cache != "" {
+	if res, err := newClient(db, cache).Check(t.Context(), sums, "", 2); err != nil || res.Cache != "" {
 		t.Fatalf("after the repair: %v, Cache %q", err, res.Cache)
 	}
 }

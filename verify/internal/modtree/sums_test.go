@@ -1,4 +1,4 @@
-package verify
+package modtree
 
 import (
 	"archive/zip"
@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/mod/module"
@@ -48,7 +49,7 @@ func TestDirSumsMatchesDirhash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := DirSums(dir, prefix, nil)
+	sums, err := DirSums(dir, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestDirSumsMatchesDirhash(t *testing.T) {
 	if got != want {
 		t.Errorf("DirSums H1 = %s, dirhash.HashDir = %s", got, want)
 	}
-	if _, err := DirSums(filepath.Join(dir, "go.mod"), prefix, nil); err == nil {
+	if _, err := DirSums(filepath.Join(dir, "go.mod"), prefix); err == nil {
 		t.Error("DirSums of a file succeeded")
 	}
 }
@@ -81,14 +82,14 @@ func makeZip(t *testing.T, m module.Version, files map[string]string) string {
 	return out
 }
 
-func TestZipSumsMatchesDirhash(t *testing.T) {
+func TestZipMatchesDirhash(t *testing.T) {
 	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
 	zf := makeZip(t, m, treeFiles)
 	want, err := dirhash.HashZip(zf, dirhash.Hash1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := ZipSums(zf, m, nil)
+	sums, err := zipSums(zf, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,24 +99,47 @@ func TestZipSumsMatchesDirhash(t *testing.T) {
 	// The extracted tree hashes the same.
 	dir := t.TempDir()
 	writeTree(t, dir, treeFiles)
-	ds, _ := DirSums(dir, m.String(), nil)
-	if d := Diff(sums, ds, m.String()+"/"); !d.Empty() {
+	ds, _ := DirSums(dir, m.String())
+	if d := Diff(sums, ds, m.String()+"/"); d.String() != "" {
 		t.Errorf("zip and dir differ: %s", d)
 	}
-	if ok, err := ZipHasGoMod(zf, m); !ok || err != nil {
-		t.Errorf("ZipHasGoMod = %v, %v", ok, err)
+	z, err := OpenZip(zf, m)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer z.Close()
+	if _, err := z.Stat("go.mod"); err != nil {
+		t.Errorf("Stat(go.mod): %v", err)
+	}
+	// As an fs.FS, the zip is the extracted tree.
+	var names []string
+	for name := range treeFiles {
+		names = append(names, name)
+	}
+	if err := fstest.TestFS(z, names...); err != nil {
+		t.Error(err)
+	}
+}
+
+// zipSums is the Sums of the module zip file of m.
+func zipSums(file string, m module.Version) (Sums, error) {
+	z, err := OpenZip(file, m)
+	if err != nil {
+		return nil, err
+	}
+	defer z.Close()
+	return z.Sums()
 }
 
 func TestDiff(t *testing.T) {
 	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
 	dir := t.TempDir()
 	writeTree(t, dir, treeFiles)
-	want, _ := DirSums(dir, m.String(), nil)
+	want, _ := DirSums(dir, m.String())
 	os.WriteFile(filepath.Join(dir, "a.go"), []byte("package evil\n"), 0o666)
 	os.WriteFile(filepath.Join(dir, "new.go"), []byte("package m\n"), 0o666)
 	os.Remove(filepath.Join(dir, "a", "b.go"))
-	got, _ := DirSums(dir, m.String(), nil)
+	got, _ := DirSums(dir, m.String())
 	d := Diff(want, got, m.String()+"/")
 	if s := d.String(); s != "modified a.go; added new.go; removed a/b.go" {
 		t.Errorf("Diff = %q", s)
@@ -143,7 +167,7 @@ func hostileZip(t *testing.T, entries []zipEntry) string {
 
 type zipEntry struct{ name, data string }
 
-func TestZipSumsHostile(t *testing.T) {
+func TestZipHostile(t *testing.T) {
 	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
 	p := "example.com/m@v1.0.0/"
 	for name, entries := range map[string][]zipEntry{
@@ -155,16 +179,16 @@ func TestZipSumsHostile(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			zf := hostileZip(t, entries)
-			if _, err := ZipSums(zf, m, nil); err == nil {
+			if _, err := zipSums(zf, m); err == nil {
 				t.Fatal("ZipSums accepted a hostile zip")
 			}
 		})
 	}
 }
 
-// TestZipSumsBomb: a file whose declared size is under every limit but whose
+// TestZipBomb: a file whose declared size is under every limit but whose
 // data inflates far past it fails as soon as it passes the declared size.
-func TestZipSumsBomb(t *testing.T) {
+func TestZipBomb(t *testing.T) {
 	m := module.Version{Path: "example.com/m", Version: "v1.0.0"}
 	const real = 256 << 20 // inflates to 256 MiB of zeros
 	var comp bytes.Buffer
@@ -194,7 +218,7 @@ func TestZipSumsBomb(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err = ZipSums(zf, m, nil)
+	_, err = zipSums(zf, m)
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	if err == nil {

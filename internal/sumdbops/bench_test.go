@@ -1,6 +1,8 @@
-package verify
+package sumdbops
 
 import (
+	"github.com/modseal/modseal/verify"
+
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,11 +17,11 @@ import (
 	"time"
 )
 
-// Benchmarks of CheckSumDB against the in-process checksum database of
-// sumdb_test.go (newTestDB: golang.org/x/mod/sumdb's real server), with
+// Benchmarks of SumDB.Check against the in-process checksum database of
+// client_test.go (newTestDB: golang.org/x/mod/sumdb's real server), with
 // 20 ms of latency injected into every request. Run:
 //
-//	go test ./verify -run '^$' -bench SumDB -benchtime 3x -count 5
+//	go test ./internal/sumdbops -run '^$' -bench SumDB -benchtime 3x -count 5
 //
 // and TestRealSumDBRun, the driver scripts/bench-sumdb.sh runs against the
 // real database. See docs/performance.md.
@@ -61,7 +63,7 @@ func sdbBenchT() *testing.T { return new(testing.T) }
 // counters of what the database was asked.
 type sdbBench struct {
 	db    *testDB
-	sums  []*SumFile
+	sums  []*verify.SumFile
 	mu    sync.Mutex
 	paths map[string]int // request path -> times asked, since reset
 }
@@ -92,12 +94,12 @@ func sdbBenchDB(b *testing.B) *sdbBench {
 	skey, vkey := testKey(sdbBenchT())
 	db := newTestDB(sdbBenchT(), skey, vkey, hashes)
 	b.Cleanup(db.Close)
-	f, fs := ParseSum("go.sum", []byte(gosum))
+	f, fs := verify.ParseSum("go.sum", []byte(gosum))
 	if len(fs) > 0 || len(f.Lines) != 2*sdbBenchModules {
 		b.Fatalf("bad benchmark go.sum: %d lines, findings %v", len(f.Lines), fs)
 	}
-	s := &sdbBench{db: db, sums: []*SumFile{f}, paths: make(map[string]int)}
-	if res, err := CheckSumDB(context.Background(), newClient(db, b.TempDir()), s.sums, "", sdbAuditJobs); err != nil || len(res.Findings) > 0 {
+	s := &sdbBench{db: db, sums: []*verify.SumFile{f}, paths: make(map[string]int)}
+	if res, err := newClient(db, b.TempDir()).Check(context.Background(), s.sums, "", sdbAuditJobs); err != nil || len(res.Findings) > 0 {
 		b.Fatalf("filling the log: %v %v", err, res)
 	}
 	db.fault = func(w http.ResponseWriter, r *http.Request) bool {
@@ -111,8 +113,8 @@ func sdbBenchDB(b *testing.B) *sdbBench {
 }
 
 // run checks the go.sum with c, failing on an error or a finding.
-func (s *sdbBench) run(b *testing.B, c *SumDBClient, jobs int) {
-	res, err := CheckSumDB(context.Background(), c, s.sums, "", jobs)
+func (s *sdbBench) run(b *testing.B, c *Client, jobs int) {
+	res, err := c.Check(context.Background(), s.sums, "", jobs)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,7 +147,7 @@ func BenchmarkSumDBCold(b *testing.B) {
 				b.StartTimer()
 				s.run(b, c, bc.jobs)
 				b.StopTimer()
-				clientReqs += c.Requests()
+				clientReqs += c.requests.Load()
 				dups += int64(s.dups())
 				b.StartTimer()
 			}
@@ -160,7 +162,8 @@ func BenchmarkSumDBCold(b *testing.B) {
 }
 
 // BenchmarkSumDBWarm: the cache was filled once; every iteration is a new
-// client on it, and must make no request at all.
+// client on it, and must look nothing up: its only requests are the
+// proxy's /supported and the latest signed tree head (fork detection).
 func BenchmarkSumDBWarm(b *testing.B) {
 	s := sdbBenchDB(b)
 	cache := b.TempDir()
@@ -170,18 +173,18 @@ func BenchmarkSumDBWarm(b *testing.B) {
 	for b.Loop() {
 		c := newClient(s.db, cache)
 		s.run(b, c, sdbAuditJobs)
-		if n := c.Requests(); n != 0 {
-			b.Fatalf("warm run made %d requests, want 0", n)
+		if n := c.requests.Load(); n != 2 {
+			b.Fatalf("warm run made %d requests, want 2 (/supported and /latest)", n)
 		}
 	}
 	n := s.db.requests.Load() - before
-	if n != 0 {
-		b.Fatalf("warm runs made %d requests, want 0", n)
+	if n != 2*int64(b.N) {
+		b.Fatalf("warm runs made %d requests, want %d", n, 2*b.N)
 	}
 	b.ReportMetric(float64(n)/float64(b.N), "requests/op")
 }
 
-// sdbCountingTransport records every request a SumDBClient makes to the
+// sdbCountingTransport records every request a Client makes to the
 // real database: kind, duration, status or error.
 type sdbCountingTransport struct {
 	next http.RoundTripper
@@ -244,11 +247,11 @@ func TestRealSumDBRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf, fs := ParseSum("go.sum", data)
+	sf, fs := verify.ParseSum("go.sum", data)
 	if len(fs) > 0 {
 		t.Fatalf("%s: %v", gosum, fs)
 	}
-	db, err := ParseGOSUMDB("sum.golang.org")
+	db, err := verify.ParseGOSUMDB("sum.golang.org")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,21 +266,21 @@ func TestRealSumDBRun(t *testing.T) {
 		}
 	}
 	tr := &sdbCountingTransport{next: http.DefaultTransport, t0: time.Now()}
-	c := &SumDBClient{
+	c := &Client{
 		DB:       db,
 		GOPROXY:  "https://proxy.golang.org",
 		CacheDir: cache,
 		HTTP:     &http.Client{Transport: tr},
 	}
 	start := time.Now()
-	res, err := CheckSumDB(context.Background(), c, []*SumFile{sf}, "", jobs)
+	res, err := c.Check(context.Background(), []*verify.SumFile{sf}, "", jobs)
 	elapsed := time.Since(start)
 	sdbReport(t, tr)
 	if err != nil {
-		fmt.Printf("lookups=%d requests=%d findings=0 error=1 elapsed=%.3fs\n", len(sf.Lines), c.Requests(), elapsed.Seconds())
+		fmt.Printf("lookups=%d requests=%d findings=0 error=1 elapsed=%.3fs\n", len(sf.Lines), c.requests.Load(), elapsed.Seconds())
 		t.Fatal(err)
 	}
-	fmt.Printf("lookups=%d requests=%d findings=%d error=0 elapsed=%.3fs\n", res.Lookups, c.Requests(), len(res.Findings), elapsed.Seconds())
+	fmt.Printf("lookups=%d requests=%d findings=%d error=0 elapsed=%.3fs\n", res.Lookups, c.requests.Load(), len(res.Findings), elapsed.Seconds())
 	if len(res.Findings) > 0 {
 		t.Fatalf("findings: %v", res.Findings)
 	}

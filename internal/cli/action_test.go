@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modseal/modseal/verify"
+)
+
+func TestActionInputs(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want actionInputs
+		err  string
+	}{
+		{env: nil, want: actionInputs{command: "audit", dir: ".", failOn: "error"}},
+		{
+			env: map[string]string{
+				"MODSEAL_COMMAND": "diff", "MODSEAL_WORKING_DIRECTORY": "svc", "MODSEAL_BASE_REF": "main",
+				"MODSEAL_FAIL_ON": "warning", "MODSEAL_OFFLINE": "true", "MODSEAL_COMMENT": "false",
+				"MODSEAL_VERIFY_CACHE": "true", "MODSEAL_SARIF_FILE": "out/m.sarif", "MODSEAL_KEY": "k.pem",
+				"MODSEAL_GITHUB_TOKEN": "tok",
+			},
+			want: actionInputs{
+				command: "diff", dir: "svc", baseRef: "main", failOn: "warning", sarifFile: "out/m.sarif",
+				key: "k.pem", token: "tok", offline: true, verifyCache: true,
+			},
+		},
+		{env: map[string]string{"MODSEAL_COMMAND": "verify"}, err: `command must be audit, diff or snapshot, not "verify"`},
+		{env: map[string]string{"MODSEAL_OFFLINE": "yes"}, err: `offline must be true or false, not "yes"`},
+		{env: map[string]string{"MODSEAL_COMMENT": "True"}, err: `comment must be true or false, not "True"`},
+		{env: map[string]string{"MODSEAL_VERIFY_CACHE": "1"}, err: `verify-cache must be true or false, not "1"`},
+		{env: map[string]string{"MODSEAL_SARIF_FILE": "a\nb"}, err: "sarif-file must be one line"},
+		{env: map[string]string{"MODSEAL_BASE_REF": "--upload-pack=x"}, err: "neither a revision nor a branch name"},
+	} {
+		got, err := actionInputsFrom(func(k string) string { return tc.env[k] })
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want %q", tc.env, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case got != tc.want:
+			t.Errorf("%v:\ngot  %+v\nwant %+v", tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestActionArgs(t *testing.T) {
+	in := actionInputs{command: "audit", dir: "svc", failOn: "note", offline: true, sarifFile: "m.sarif"}
+	want := []string{"audit", "--format", "github", "--fail-on", "note", "--offline", "--key", "k.pem", "--sarif", "m.sarif", "--", "svc"}
+	if got := actionArgs(in, "k.pem", ""); !slices.Equal(got, want) {
+		t.Errorf("audit: %q\nwant %q", got, want)
+	}
+	in.command = "diff"
+	want = []string{"diff", "--format", "github", "--fail-on", "note", "--offline", "--base-ref", "origin/main", "--sarif", "m.sarif", "--", "svc"}
+	if got := actionArgs(in, "", "origin/main"); !slices.Equal(got, want) {
+		t.Errorf("diff: %q\nwant %q", got, want)
+	}
+	in.command = "snapshot"
+	want = []string{"snapshot", "--offline", "--", "svc"}
+	if got := actionArgs(in, "k.pem", ""); !slices.Equal(got, want) {
+		t.Errorf("snapshot: %q\nwant %q", got, want)
+	}
+	// verify-cache's skip list: every rule but the hash check's, from the
+	// catalogue, accepted by --skip.
+	skip, err := parseSkip(nonHashRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range verify.Rules {
+		if skip[r.ID] == slices.Contains(hashRules, r.ID) {
+			t.Errorf("verify-cache: rule %s skipped = %v", r.ID, skip[r.ID])
+		}
+	}
+}
+
+// A pull request can commit a link in the SARIF file's place, or in place
+// of a directory on the way to it: the action refuses to write through
+// either. A path outside the working directory is the workflow's own.
+func TestActionReportPath(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	outside := t.TempDir()
+	os.Mkdir("reports", 0o777)
+	if err := os.Symlink(filepath.Join(outside, "victim"), filepath.Join("reports", "file.sarif")); err != nil {
+		t.Skip(err)
+	}
+	os.Symlink(outside, "linkdir")
+	os.MkdirAll(filepath.Join(outside, "real"), 0o777)
+	os.Symlink(filepath.Join(outside, "real"), filepath.Join(outside, "alias"))
+	for _, tc := range []struct {
+		file string
+		ok   bool
+	}{
+		{"reports/new.sarif", true},
+		{"new.sarif", true},
+		{"reports/file.sarif", false},
+		{"linkdir/x.sarif", false},
+		{"linkdir/sub/x.sarif", false},
+		{filepath.Join(wd, "linkdir", "x.sarif"), false},
+		{filepath.Join(outside, "alias", "x.sarif"), true},
+	} {
+		err := checkReportPath(tc.file)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok=%v", tc.file, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "is a symbolic link: refusing to write through it") {
+			t.Errorf("%s: %v", tc.file, err)
+		}
+	}
+}
+
+func TestActionStepOutputs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(file, []byte("result=pass\nfindings=3\nmsg<<ghadelimiter_x\na=b\nc\nghadelimiter_x\nfindings=4\r\n"), 0o644)
+	got := readStepOutputs(file)
+	if got["result"] != "pass" || got["findings"] != "4" || got["msg"] != "a=b\nc" || len(got) != 3 {
+		t.Errorf("%q", got)
+	}
+}
+
+// A bad input: an error annotation, every output written once, exit 2, and
+// the token nowhere.
+func TestActionBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "output")
+	var stdout, stderr bytes.Buffer
+	rc := runAction(context.Background(), nil, &stdout, &stderr, []string{
+		"MODSEAL_COMMAND=verify", "MODSEAL_GITHUB_TOKEN=ghs_secret", "GITHUB_OUTPUT=" + out, "RUNNER_TEMP=" + dir,
+	})
+	if rc != ExitFailure || !strings.HasPrefix(stdout.String(), "::error title=modseal::command must be audit, diff or snapshot") {
+		t.Errorf("exit %d, stdout %q, stderr %q", rc, stdout.String(), stderr.String())
+	}
+	data, _ := os.ReadFile(out)
+	want := "result=error\nfindings=\nerrors=\ngraph-digest=\ndrift=false\nsarif-file=\n"
+	if string(data) != want {
+		t.Errorf("outputs:\n%s\nwant:\n%s", data, want)
+	}
+	if rc := runAction(context.Background(), []string{"audit"}, &stdout, &stderr, nil); rc != ExitFailure {
+		t.Errorf("with an argument: exit %d", rc)
+	}
+}
+
+// The action runs the audit once, in-process: its outputs and its summary
+// are the action's, and the token is not in the environment the go command
+// gets.
+func TestActionAudit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	tmp := t.TempDir()
+	mod := filepath.Join(tmp, "mod")
+	os.Mkdir(mod, 0o777)
+	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/m\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(mod, "m.go"), []byte("package m\n"), 0o644)
+	out, summary := filepath.Join(tmp, "output"), filepath.Join(tmp, "summary.md")
+	os.WriteFile(summary, []byte("earlier step"), 0o644)
+	environ := append(os.Environ(),
+		"MODSEAL_WORKING_DIRECTORY="+mod, "MODSEAL_OFFLINE=true", "MODSEAL_GITHUB_TOKEN=ghs_secret",
+		"GITHUB_OUTPUT="+out, "GITHUB_STEP_SUMMARY="+summary, "RUNNER_TEMP="+tmp,
+		"XDG_CACHE_HOME="+filepath.Join(tmp, "cache"), "GOFLAGS=", "GOWORK=off", "GOPROXY=off", "NO_COLOR=1",
+	)
+	var stdout, stderr bytes.Buffer
+	rc := runAction(context.Background(), nil, &stdout, &stderr, environ)
+	if rc != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", rc, stdout.String(), stderr.String())
+	}
+	got := readStepOutputs(out)
+	if got["result"] != "pass" || got["findings"] != "0" || got["errors"] != "0" || got["drift"] != "false" || !digestRE.MatchString(got["graph-digest"]) {
+		t.Errorf("outputs %q", got)
+	}
+	data, _ := os.ReadFile(out)
+	if n := strings.Count(string(data), "result="); n != 1 {
+		t.Errorf("result written %d times:\n%s", n, data)
+	}
+	md, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(md), "earlier step\n\n## modseal: pass\n") || strings.Count(string(md), "## modseal") != 1 {
+		t.Errorf("summary:\n%s", md)
+	}
+	if strings.Contains(stdout.String()+stderr.String()+string(md)+string(data), "ghs_secret") {
+		t.Error("the token was printed")
+	}
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "modseal-action-") {
+			t.Errorf("%s left behind", e.Name())
+		}
+	}
+}
+
+func TestActionEnvWithoutToken(t *testing.T) {
+	got := withoutEnv([]string{"A=1", "MODSEAL_GITHUB_TOKEN=x", "B=2", "MODSEAL_GITHUB_TOKEN=y"}, "MODSEAL_GITHUB_TOKEN")
+	if !slices.Equal(got, []string{"A=1", "B=2"}) {
+		t.Errorf("%q", got)
+	}
+}

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/modseal/modseal/internal/audit"
+	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/verify"
+)
+
+// runAudit implements "modseal audit".
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e env) (err error) {
+	fs := newFlagSet("audit", stderr)
+	var c commonFlags
+	c.register(fs)
+	changed := fs.String("changed", "", "verify module hashes only where go.sum differs from git revision `REV` (for pre-commit hooks)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return flagErr(err)
+	}
+	dir := "."
+	if len(pos) == 1 {
+		dir = filepath.Clean(pos[0])
+	}
+	if err := c.checkFiles(); err != nil {
+		return err
+	}
+	defer func() { err = c.failed(dir, err) }()
+	if len(pos) > 1 {
+		return usageErr("audit takes one directory, got %d arguments: %s", len(pos), strings.Join(pos, " "))
+	}
+	failRank, skip, err := c.check()
+	if err != nil {
+		return err
+	}
+	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
+	h, err := report.NewHandlerWith(c.format, report.Options{
+		Color:       color,
+		FailOn:      failRank,
+		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
+		OutputFile:  e.get("GITHUB_OUTPUT"),
+	})
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	cacheDir, err := resolveCacheDir(c.cacheDir, e)
+	if err != nil {
+		return err
+	}
+
+	prog := newProgress(stderr, c.progress, e)
+	res, err := audit.Run(ctx, audit.Options{
+		Dir:          dir,
+		Environ:      e,
+		Offline:      c.offline,
+		CacheDir:     cacheDir,
+		Skip:         skip,
+		Jobs:         c.jobs,
+		NoCache:      c.noCache,
+		ChangedSince: *changed,
+		Progress:     prog.update,
+	})
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	if c.key != "" && !skip[verify.RuleSnapshotSignature] {
+		fs, err := requireSignedSnapshot(dir, c.key)
+		if err != nil {
+			return err
+		}
+		res.Findings = append(res.Findings, fs...)
+		verify.Sort(res.Findings)
+	}
+	rep := report.New(versionString(), res)
+	if err := c.write(h, rep, stdout); err != nil {
+		return err
+	}
+	return failOn(rep, failRank)
+}

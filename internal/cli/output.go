@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/rogpeppe/go-internal/renameio"
+
+	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/verify"
+)
+
+// write writes the views of one run's report rep: the --format view (h) to
+// --output or standard output, then the JSON report to --json and the SARIF
+// log to --sarif.
+func (c *commonFlags) write(h report.Handler, rep *report.Report, stdout io.Writer) error {
+	if err := writeReport(h, rep, c.output, stdout); err != nil {
+		return err
+	}
+	if c.json != "" {
+		if err := writeFileAtomic(c.json, func(w io.Writer) error { return report.JSON{}.Write(w, rep) }); err != nil {
+			return fmt.Errorf("--json: %v", err)
+		}
+	}
+	if c.sarif != "" {
+		c.sarifWritten = true
+		if err := writeFileAtomic(c.sarif, func(w io.Writer) error { return report.SARIF{}.Write(w, rep) }); err != nil {
+			return fmt.Errorf("--sarif: %v", err)
+		}
+	}
+	return nil
+}
+
+// failed returns err, the outcome of the run of dir, after writing the
+// --sarif file of a run that failed (exit status 2) before it wrote one: a
+// SARIF log with executionSuccessful false and the error as a tool
+// execution notification. Nothing is written to --json or --output for such
+// a run: a report without the findings of the checks that did not run would
+// read as a pass.
+func (c *commonFlags) failed(dir string, err error) error {
+	if c.sarif == "" || c.sarifWritten || exitStatus(err) != ExitFailure {
+		return err
+	}
+	c.sarifWritten = true
+	rep := report.New(versionString(), &verify.Report{Dir: dir})
+	h := report.SARIF{Failure: err}
+	if werr := writeFileAtomic(c.sarif, func(w io.Writer) error { return h.Write(w, rep) }); werr != nil {
+		return errors.Join(err, fmt.Errorf("--sarif: %v", werr))
+	}
+	return err
+}
+
+// writeReport renders rep to stdout, or atomically to file.
+func writeReport(h report.Handler, rep *report.Report, file string, stdout io.Writer) error {
+	if file == "" {
+		return h.Write(stdout, rep)
+	}
+	return writeFileAtomic(file, func(w io.Writer) error { return h.Write(w, rep) })
+}
+
+// writeFileAtomic renders a file in memory (reports and snapshots are
+// small) and writes it to file (--output, --json, --sarif, --out):
+//
+//   - a regular file, or a name that does not exist yet, is written with
+//     atomicWrite: through a temporary file in the same directory and a
+//     rename, so it is never seen half written;
+//   - a symbolic link to a regular file keeps the link: the file it points
+//     to is replaced atomically, next to it;
+//   - anything else (a terminal or /dev/stdout, a pipe such as bash's
+//     >(cmd), a FIFO, a device; a dangling link) is opened and written to in
+//     place, since a rename would replace it with a regular file, or fail.
+//
+// Like the shell's ">", this follows symbolic links: a file name inside a
+// checkout of an untrusted pull request may be a link planted to elsewhere,
+// so reports for such runs belong outside the checkout ($RUNNER_TEMP).
+func writeFileAtomic(file string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	lfi, err := os.Lstat(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return atomicWrite(file, buf.Bytes(), 0o644)
+	case err != nil:
+		return err
+	case lfi.Mode().IsRegular():
+		return atomicWrite(file, buf.Bytes(), 0o644)
+	case lfi.IsDir():
+		return fmt.Errorf("%s is a directory: name a file to write", file)
+	}
+	if lfi.Mode()&os.ModeSymlink != 0 {
+		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
+			if target, err := filepath.EvalSymlinks(file); err == nil {
+				return atomicWrite(target, buf.Bytes(), 0o644)
+			}
+		} else if err == nil && fi.IsDir() {
+			return fmt.Errorf("%s is a directory: name a file to write", file)
+		}
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(buf.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// atomicWrite writes data to the file name with renameio: to a temporary
+// file next to it, synced, then renamed over name, so name is never seen
+// half written. The directory is created if need be, and the file gets the
+// mode perm (renameio's temporary file is 0600).
+func atomicWrite(name string, data []byte, perm fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(name, data); err != nil {
+		return err
+	}
+	return os.Chmod(name, perm)
+}
