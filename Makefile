@@ -26,7 +26,7 @@ lint:
 
 # Each fuzz target of every package for FUZZTIME (go test runs one -fuzz
 # target at a time).
-FUZZPKGS ?= ./verify ./graph ./internal/sign ./internal/sanitize
+FUZZPKGS ?= ./verify ./verify/internal/modulestxt ./graph ./internal/sign ./internal/sumdbops ./internal/report/sanitize
 fuzz:
 	@for p in $(FUZZPKGS); do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \

@@ -34,7 +34,9 @@ func TestGoModTidy(t *testing.T) {
 //     under verify/internal and, for graph/, internal/gocmd: the one runner
 //     of the go command, which imports only the standard library (checked
 //     here too), so it drags nothing into an embedder;
-//   - verify/ does not depend on graph/: it never asks the go command.
+//   - verify/ does not depend on graph/: it never asks the go command;
+//   - internal/report depends on no modseal package but verify/ (and its
+//     own subpackages): it renders a verify.Report.
 func TestImports(t *testing.T) {
 	const mod = "github.com/modseal/modseal/"
 	out, err := exec.Command("go", "list", "-e", "-json=ImportPath,Standard,Imports,Deps,Error", "./...").Output()
@@ -53,6 +55,8 @@ func TestImports(t *testing.T) {
 	rules := map[string]rule{
 		"verify": {forbidden: []string{mod + "graph", mod + "internal/", "github.com/sigstore/", "github.com/google/go-github/"}},
 		"graph":  {forbidden: []string{mod + "internal/", "github.com/sigstore/", "github.com/google/go-github/"}, allowed: []string{mod + "internal/gocmd"}},
+		// The renderers see findings, not how they were found.
+		"internal/report": {forbidden: []string{mod}, allowed: []string{mod + "verify", mod + "internal/report"}},
 	}
 	isUnder := func(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
 	pkgs := make(map[string]*pkg)

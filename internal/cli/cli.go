@@ -15,7 +15,7 @@ import (
 
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 

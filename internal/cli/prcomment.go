@@ -10,7 +10,7 @@ import (
 
 	"github.com/modseal/modseal/internal/ghcomment"
 	"github.com/modseal/modseal/internal/report"
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 

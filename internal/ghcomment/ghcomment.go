@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 )
 
 // Marker starts every comment modseal writes. It is an HTML comment, so

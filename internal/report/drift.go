@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 )
 
 // Drift writes the report of modseal diff for a person: the drift findings

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 

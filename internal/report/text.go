@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/modseal/modseal/internal/sanitize"
+	"github.com/modseal/modseal/internal/report/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 
