@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rogpeppe/go-internal/renameio"
-
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/verify"
 )
@@ -114,16 +112,37 @@ func writeFileAtomic(file string, write func(io.Writer) error) error {
 	return err
 }
 
-// atomicWrite writes data to the file name with renameio: to a temporary
-// file next to it, synced, then renamed over name, so name is never seen
-// half written. The directory is created if need be, and the file gets the
-// mode perm (renameio's temporary file is 0600).
-func atomicWrite(name string, data []byte, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+// atomicWrite writes data to the file name through a temporary file next to
+// it, synced, then renamed over name, so name is never seen half written.
+// The directory is created if need be, and the file gets the mode perm.
+// (go-internal's renameio did this, but it is deprecated, and its file mode
+// is always 0600.)
+func atomicWrite(name string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(name, data); err != nil {
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	if err != nil {
 		return err
 	}
-	return os.Chmod(name, perm)
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }
