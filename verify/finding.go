@@ -1,11 +1,3 @@
-// Package verify holds modseal's integrity checks of go.mod, go.sum and
-// go.work files and the Finding type every check reports.
-//
-// The checks follow the go command and golang.org/x/mod exactly: versions and
-// paths are judged by golang.org/x/mod/module, go.mod files are parsed by
-// golang.org/x/mod/modfile in strict mode, and go.sum lines are read the way
-// cmd/go reads them (whitespace-separated fields, CRLF and a missing final
-// newline accepted).
 package verify
 
 import (
