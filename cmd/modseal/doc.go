@@ -438,16 +438,42 @@ JSON output is one object, schema "modseal/report/v1":
 	 "summary": {"modules", "verified", "errors", "warnings", "notes"},
 	 "graph_digest"}
 
-SARIF output (--format sarif) is SARIF 2.1.0: one rule per rule id with help
-text, results at go.mod, go.sum and vendor lines (1-based), skipped checks as
-tool execution notifications, and partial fingerprints that ignore the line
-and the message, so that GitHub code scanning does not open a new alert when
-a line moves. Unlike govulncheck, the exit status still follows --fail-on.
+SARIF output (--format sarif) is SARIF 2.1.0 for GitHub code scanning. It
+lists one rule per rule id, with help text, its security-severity (critical
+for hash-mismatch, sumdb-mismatch and drift-sum-changed; docs/rules.md gives
+the scale and the reasons), its precision, and a helpUri into docs/rules.md
+at the release's tag. Every result has a region: its file and line; line 1
+of the file when no line is known; line 1 of go.mod when no file is (a
+setting from the environment); the last line when go mod tidy would add the
+line at the end. URIs are relative to the repository root: the git top
+level or, when git finds no repository, $GITHUB_WORKSPACE when it holds DIR;
+without either, relative to the current directory. So "cd svc && modseal
+audit --format sarif ." and "modseal audit --format sarif /abs/svc" both give
+svc/go.sum. partialFingerprints.primaryLocationLineHash is modseal's own
+fingerprint of what a finding is about (rule, file, module, version, hashes;
+for a malformed line its text, spaces aside). It never uses the line number
+or the lines around the finding, so adding or removing go.sum lines keeps an
+alert open and keeps a dismissal. automationDetails.id is
+"modseal/audit/DIR/" ("modseal/diff/DIR/"), DIR relative to the repository
+root and left out for the root itself; code scanning uses it as the
+category, so each module of a monorepo keeps its own alerts, and it takes
+precedence over upload-sarif's category input. driver.semanticVersion is
+the version when it is semver. Skipped checks are tool execution
+notifications. Unlike govulncheck, the exit status still follows --fail-on.
 
 GitHub output (--format github) writes workflow commands (::error,
-::warning, ::notice with file and line, escaped as GitHub requires), appends
-a Markdown report to $GITHUB_STEP_SUMMARY and the outputs result, findings,
-errors, graph-digest and drift to $GITHUB_OUTPUT.
+::warning, ::notice with file and line relative to the repository root,
+escaped as GitHub requires). GitHub shows at most 10 annotations of each
+level per step and drops the rest silently, so modseal writes at most 10 of
+each, most severe first (tampering first), then one notice "N more
+findings: see the job summary"; all skipped checks are listed in one notice.
+It appends a Markdown report with every finding to $GITHUB_STEP_SUMMARY, in
+the same order; a table longer than 20 rows is folded in <details>, and the
+report is kept under 512 KiB, and under GitHub's 1 MiB per step counting
+what the step wrote before (rows that do not fit are counted; --json FILE
+has them all). It appends the outputs result, findings, errors,
+graph-digest and drift to $GITHUB_OUTPUT. The JSON report's "file" stays
+relative to DIR.
 
 In JSON, findings and skipped are always arrays; empty finding fields are left out.
 "module" joins a workspace's module paths with ",". "graph_digest" is

@@ -28,7 +28,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 	if err := c.checkFiles(); err != nil {
 		return err
 	}
-	defer func() { err = c.failed(dir, err) }()
+	defer func() { err = c.failed(ctx, "audit", dir, e, err) }()
 	if len(pos) > 1 {
 		return usageErr("audit takes one directory, got %d arguments: %s", len(pos), strings.Join(pos, " "))
 	}
@@ -76,6 +76,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 		verify.Sort(res.Findings)
 	}
 	rep := report.New(versionString(), res)
+	c.locate(ctx, rep, "audit", dir, e)
 	if err := c.write(h, rep, stdout); err != nil {
 		return err
 	}

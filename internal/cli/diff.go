@@ -71,7 +71,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	if err := c.checkFiles(); err != nil {
 		return err
 	}
-	defer func() { err = c.failed(reportDir, err) }()
+	defer func() { err = c.failed(ctx, "diff", reportDir, e, err) }()
 	dir, err := moduleDir("diff", pos)
 	if err != nil {
 		return err
@@ -179,6 +179,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		Modules:     dependencies(cur),
 		GraphDigest: cur.GraphDigest,
 	})
+	c.locate(ctx, rep, "diff", dir, e)
 	if err := c.write(h, rep, stdout); err != nil {
 		return err
 	}

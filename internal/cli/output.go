@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/modseal/modseal/internal/gitrev"
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/verify"
 )
@@ -40,17 +42,65 @@ func (c *commonFlags) write(h report.Handler, rep *report.Report, stdout io.Writ
 // execution notification. Nothing is written to --json or --output for such
 // a run: a report without the findings of the checks that did not run would
 // read as a pass.
-func (c *commonFlags) failed(dir string, err error) error {
+func (c *commonFlags) failed(ctx context.Context, command, dir string, e env, err error) error {
 	if c.sarif == "" || c.sarifWritten || exitStatus(err) != ExitFailure {
 		return err
 	}
 	c.sarifWritten = true
 	rep := report.New(versionString(), &verify.Report{Dir: dir})
+	rep.Command, rep.RepoDir = command, repoDir(ctx, dir, e)
 	h := report.SARIF{Failure: err}
 	if werr := writeFileAtomic(c.sarif, func(w io.Writer) error { return h.Write(w, rep) }); werr != nil {
 		return errors.Join(err, fmt.Errorf("--sarif: %v", werr))
 	}
 	return err
+}
+
+// locate tells rep, the report of command run on dir, where dir is in the
+// repository, when a view that points into the repository is written
+// (SARIF, GitHub annotations): their paths are relative to the repository
+// root whatever the working directory and DIR.
+func (c *commonFlags) locate(ctx context.Context, rep *report.Report, command, dir string, e env) {
+	rep.Command = command
+	if c.sarif != "" || c.format == "sarif" || c.format == "github" {
+		rep.RepoDir = repoDir(ctx, dir, e)
+	}
+}
+
+// repoDir returns dir relative to the root of the repository holding it,
+// slash-separated ("." for the root itself): the git top level, or, where
+// git finds no repository (an export without .git, a container where git
+// refuses the checkout's owner), $GITHUB_WORKSPACE when it contains dir.
+// It returns "" when neither does: the report then places files relative
+// to the current directory.
+func repoDir(ctx context.Context, dir string, e env) string {
+	abs, err := realPath(dir)
+	if err != nil {
+		return ""
+	}
+	if top, err := gitrev.Top(ctx, abs); err == nil {
+		if rel, ok := gitrev.Rel(top, abs); ok {
+			return rel
+		}
+	}
+	if ws := e.get("GITHUB_WORKSPACE"); ws != "" {
+		if root, err := realPath(ws); err == nil {
+			if rel, ok := gitrev.Rel(root, abs); ok {
+				return rel
+			}
+		}
+	}
+	return ""
+}
+
+// realPath is the absolute path of name with symbolic links resolved, as
+// gitrev.Top returns the top level.
+func realPath(name string) (string, error) {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // writeReport renders rep to stdout, or atomically to file.

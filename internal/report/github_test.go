@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,7 +131,7 @@ func TestGitHubAppends(t *testing.T) {
 			}
 			_, summary, outputs := runGitHub(t, &GitHub{SummaryFile: summaryFile, OutputFile: outputFile}, sampleReport())
 			r := sampleReport()
-			if want := tc.summaryBefore + tc.summarySep + string(stepSummary(r, true)); string(summary) != want {
+			if want := tc.summaryBefore + tc.summarySep + string(stepSummary(r, true, DefaultSummaryLimit)); string(summary) != want {
 				t.Errorf("summary file:\n%s\nwant:\n%s", summary, want)
 			}
 			if want := tc.outputBefore + tc.outputSep + string(stepOutputs(r, true)); string(outputs) != want {
@@ -147,7 +149,7 @@ func TestGitHubAppends(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(summaryFile)
-	one := string(stepSummary(emptyReport(), false))
+	one := string(stepSummary(emptyReport(), false, DefaultSummaryLimit))
 	if string(data) != one+"\n"+one {
 		t.Errorf("second run did not append:\n%s", data)
 	}
@@ -308,11 +310,116 @@ func TestGitHubSummaryCounts(t *testing.T) {
 	r := emptyReport()
 	r.Summary.Modules, r.Summary.Verified = 0, 7
 	r.Skipped = []verify.Skipped{{Check: "build-list,graph,tidy", Reason: "the go command refused the files"}}
-	got := string(stepSummary(r, false))
+	got := string(stepSummary(r, false, DefaultSummaryLimit))
 	if !strings.Contains(got, "| unknown | 7 |") {
 		t.Errorf("summary table:\n%s\nwant modules unknown and 7 hash-verified", got)
 	}
 	if line := summaryLine(r); !strings.Contains(line, "; 7 modules hash-verified") || strings.Contains(line, " in 0 modules") {
 		t.Errorf("summary line %q", line)
+	}
+}
+
+// manyFindings returns n findings of rule at go.sum lines 1..n, with
+// messages of about size bytes.
+func manyFindings(rule string, n, size int) []verify.Finding {
+	r, _ := verify.LookupRule(rule)
+	var fs []verify.Finding
+	for i := 1; i <= n; i++ {
+		fs = append(fs, verify.Finding{Rule: rule, Severity: r.Severity, File: "go.sum", Line: i,
+			Message: fmt.Sprintf("finding %d %s", i, strings.Repeat("x", size))})
+	}
+	return fs
+}
+
+// GitHub shows 10 annotations of each level per step: modseal writes no
+// more, the heaviest first, and says how many it left out; skipped checks
+// are one notice.
+func TestGitHubAnnotationLimits(t *testing.T) {
+	var fs []verify.Finding
+	fs = append(fs, manyFindings(verify.RuleGoSumSyntax, 14, 10)...)
+	fs = append(fs, verify.Finding{Rule: verify.RuleHashMismatch, Severity: verify.SeverityError, File: "go.sum", Line: 99, Message: "tampered"})
+	fs = append(fs, manyFindings(verify.RuleReplaceLocal, 12, 10)...)
+	fs = append(fs, manyFindings(verify.RuleGoSumUnused, 12, 10)...)
+	verify.Sort(fs)
+	r := New("v0", &verify.Report{Dir: ".", Findings: fs, Skipped: []verify.Skipped{
+		{Check: "sumdb", Reason: "--offline"}, {Check: "origin", Reason: "--offline"}, {Check: "hash", Reason: "no cache"},
+	}})
+	stdout, summary, _ := runGitHub(t, &GitHub{}, r)
+	lines := strings.Split(strings.TrimSuffix(string(stdout), "\n"), "\n")
+	count := map[string]int{}
+	for _, l := range lines {
+		if cmd, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(cmd, "::") {
+			count[strings.TrimPrefix(cmd, "::")]++
+		}
+	}
+	if count["error"] != 10 || count["warning"] != 10 || count["notice"] != 10 {
+		t.Errorf("annotations per level %v, want 10 each:\n%s", count, stdout)
+	}
+	if !strings.HasPrefix(lines[0], "::error file=go.sum,line=99,title=hash-mismatch::") {
+		t.Errorf("first annotation %q, want the hash mismatch (tampering first)", lines[0])
+	}
+	// 15 errors, 12 warnings, 12 notes: 10 + 10 + 8 shown.
+	if !slices.Contains(lines, "::notice title=modseal::11 more findings: see the job summary") {
+		t.Errorf("no notice of the 11 findings left out:\n%s", stdout)
+	}
+	if n := strings.Count(string(stdout), "title=modseal skipped"); n != 1 {
+		t.Errorf("%d notices of skipped checks, want 1:\n%s", n, stdout)
+	}
+	if !strings.Contains(string(stdout), "::notice title=modseal skipped 3 checks::these checks did not run, so they did not pass either:%0Asumdb: --offline%0Aorigin: --offline%0Ahash: no cache\n") {
+		t.Errorf("skipped checks notice:\n%s", stdout)
+	}
+	// The job summary has them all, the long table folded.
+	if n := strings.Count(string(summary), "\n| error |") + strings.Count(string(summary), "\n| warning |") + strings.Count(string(summary), "\n| note |"); n != len(fs) {
+		t.Errorf("summary has %d findings, want %d", n, len(fs))
+	}
+	if !strings.Contains(string(summary), "<details><summary>39 findings, most severe first</summary>\n\n| severity |") || !strings.Contains(string(summary), "\n</details>\n") {
+		t.Errorf("long table not in <details>:\n%s", summary)
+	}
+
+	// Within the limits, everything is annotated and nothing is said.
+	small := New("v0", &verify.Report{Dir: ".", Findings: manyFindings(verify.RuleGoSumUnused, 10, 1)})
+	stdout, summary, _ = runGitHub(t, &GitHub{}, small)
+	if n := strings.Count(string(stdout), "::notice file="); n != 10 || strings.Contains(string(stdout), "more finding") {
+		t.Errorf("10 notes: %d annotated:\n%s", n, stdout)
+	}
+	if strings.Contains(string(summary), "<details>") {
+		t.Errorf("short table folded:\n%s", summary)
+	}
+	// One note too many: 9 notes and the notice.
+	small = New("v0", &verify.Report{Dir: ".", Findings: manyFindings(verify.RuleGoSumUnused, 11, 1)})
+	stdout, _, _ = runGitHub(t, &GitHub{}, small)
+	if n := strings.Count(string(stdout), "::notice file="); n != 9 || !strings.Contains(string(stdout), "::notice title=modseal::2 more findings: see the job summary") {
+		t.Errorf("11 notes: %d annotated:\n%s", n, stdout)
+	}
+}
+
+// The job summary stays under its limit, and under GitHub's 1 MiB per step
+// with what the step wrote before.
+func TestGitHubSummaryLimit(t *testing.T) {
+	r := New("v0", &verify.Report{Dir: ".", Findings: manyFindings(verify.RuleGoSumSyntax, 5000, 300),
+		Skipped: []verify.Skipped{{Check: "sumdb", Reason: "--offline"}}})
+	_, summary, _ := runGitHub(t, &GitHub{}, r)
+	if len(summary) > DefaultSummaryLimit || len(summary) < DefaultSummaryLimit-2000 {
+		t.Errorf("summary of %d bytes, want just under %d", len(summary), DefaultSummaryLimit)
+	}
+	md := string(summary)
+	for _, want := range []string{"<details><summary>5000 findings", "more findings not shown: the job summary is limited to 512 KiB", "</details>\n", "### Skipped checks", "- `sumdb`: `--offline`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "summary.md")
+	before := strings.Repeat("earlier step\n", (maxStepSummary-100<<10)/13)
+	if err := os.WriteFile(file, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, summary, _ = runGitHub(t, &GitHub{SummaryFile: file}, r)
+	if len(summary) >= maxStepSummary || len(summary) < maxStepSummary-4000 {
+		t.Errorf("step summary of %d bytes, want just under %d", len(summary), maxStepSummary)
+	}
+	if !strings.HasPrefix(string(summary), before+"\n## modseal: fail\n") {
+		t.Error("earlier content lost or summary not appended")
 	}
 }

@@ -77,11 +77,12 @@ func TestGitHubHostile(t *testing.T) {
 			t.Errorf("workflow command has raw %q: %q", m, line)
 		}
 	}
-	if want := `::notice file=go.mod,line=3,title=deprecated::example.com/h is deprecated: use v2%0A::error file=main.go::pwned%0D%0A::add-mask::x\x1b]0;title\x07\x1b[2J\x1b[31mred\u009b0m\u202e see`; !strings.HasPrefix(lines[0], want) {
-		t.Errorf("got  %s\nwant %s...", lines[0], want)
+	// Annotations come errors first, then warnings, then notices.
+	if want := `::notice file=go.mod,line=3,title=deprecated::example.com/h is deprecated: use v2%0A::error file=main.go::pwned%0D%0A::add-mask::x\x1b]0;title\x07\x1b[2J\x1b[31mred\u009b0m\u202e see`; !strings.HasPrefix(lines[2], want) {
+		t.Errorf("got  %s\nwant %s...", lines[2], want)
 	}
-	if want := `::error file=vendor/x/%0A%3A%3Aerror file=main.go%3A%3Af\x1b[31m.go,title=vendor-tampered::vendored file differs%0Ahave h1:x\x1b[2J%0Awant h1:y%0A::warning::w`; lines[1] != want {
-		t.Errorf("got  %s\nwant %s", lines[1], want)
+	if want := `::error file=vendor/x/%0A%3A%3Aerror file=main.go%3A%3Af\x1b[31m.go,title=vendor-tampered::vendored file differs%0Ahave h1:x\x1b[2J%0Awant h1:y%0A::warning::w`; lines[0] != want {
+		t.Errorf("got  %s\nwant %s", lines[0], want)
 	}
 
 	md := string(summary)

@@ -5,6 +5,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -24,6 +26,16 @@ type Report struct {
 	Skipped     []verify.Skipped `json:"skipped"`
 	Summary     Summary          `json:"summary"`
 	GraphDigest string           `json:"graph_digest,omitempty"`
+
+	// RepoDir is Dir relative to the repository root (slash-separated, "."
+	// for the root itself), set by the caller that found the root; "" when
+	// it is unknown. SARIF URIs and GitHub annotation paths are relative to
+	// the repository root, as code scanning and the runner resolve them;
+	// the JSON report's file stays relative to Dir.
+	RepoDir string `json:"-"`
+	// Command is the modseal command that made the report ("audit",
+	// "diff"; "" means audit): SARIF's automationDetails.id names it.
+	Command string `json:"-"`
 }
 
 // Tool names the program that made the report.
@@ -97,6 +109,33 @@ func (r *Report) skipped(check string) bool {
 		}
 	}
 	return false
+}
+
+// repoPath is file (relative to Dir) as a slash path relative to the
+// repository root: RepoDir joined with file. When RepoDir is unknown, it is
+// relative to the current directory where Dir is a relative path below it,
+// else file itself. It returns "" for an empty file.
+func (r *Report) repoPath(file string) string {
+	if file == "" {
+		return ""
+	}
+	if r.RepoDir != "" {
+		return path.Join(r.RepoDir, filepath.ToSlash(file))
+	}
+	return locationPath(r.Dir, file)
+}
+
+// repoDir is Dir relative to the repository root as repoPath places files:
+// RepoDir, or Dir where it is a relative path below the current directory,
+// else ".".
+func (r *Report) repoDir() string {
+	if r.RepoDir != "" {
+		return path.Clean(r.RepoDir)
+	}
+	if r.Dir != "" && filepath.IsLocal(r.Dir) {
+		return path.Clean(filepath.ToSlash(r.Dir))
+	}
+	return "."
 }
 
 // A Handler writes a report in one format.

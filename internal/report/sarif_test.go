@@ -6,6 +6,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -276,29 +278,39 @@ func TestSARIFFingerprint(t *testing.T) {
 
 func TestSARIFLocation(t *testing.T) {
 	for _, tc := range []struct {
-		dir, file string
-		line      int
-		uri       string
-		region    bool
+		dir, repoDir, file string
+		line               int
+		uri                string
+		region             int
 	}{
-		{".", "go.sum", 3, "go.sum", true},
-		{".", "go.mod", 0, "go.mod", false},
-		{".", "", 0, "go.mod", false},
-		{"", "go.sum", 1, "go.sum", true},
-		{"services/api", "go.sum", 2, "services/api/go.sum", true},
-		{"/abs/checkout", "go.sum", 2, "go.sum", true},
-		{"../elsewhere", "go.sum", 2, "go.sum", true},
-		{".", "vendor/example.com/a b/x.go", 0, "vendor/example.com/a%20b/x.go", false},
-		{".", "c:odd/go.mod", 0, "./c:odd/go.mod", false},
+		{".", "", "go.sum", 3, "go.sum", 3},
+		// Every result has a region: line 1 of the file when the finding
+		// names no line, line 1 of go.mod when it names no file.
+		{".", "", "go.mod", 0, "go.mod", 1},
+		{".", "", "", 0, "go.mod", 1},
+		{"", "", "go.sum", 1, "go.sum", 1},
+		{"services/api", "", "go.sum", 2, "services/api/go.sum", 2},
+		{"/abs/checkout", "", "go.sum", 2, "go.sum", 2},
+		{"../elsewhere", "", "go.sum", 2, "go.sum", 2},
+		{".", "", "vendor/example.com/a b/x.go", 0, "vendor/example.com/a%20b/x.go", 1},
+		{".", "", "c:odd/go.mod", 0, "./c:odd/go.mod", 1},
+		// With the repository root known, paths are relative to it
+		// whatever Dir is.
+		{".", "svc", "go.sum", 2, "svc/go.sum", 2},
+		{"/abs/checkout/svc", "svc", "go.sum", 2, "svc/go.sum", 2},
+		{"../svc", "svc", "", 0, "svc/go.mod", 1},
+		{"svc", ".", "go.sum", 2, "go.sum", 2},
 	} {
 		f := verify.Finding{Rule: verify.RuleGoSumSyntax, Severity: verify.SeverityError, Message: "m", File: tc.file, Line: tc.line}
-		log := sarifLogOf(New("v0", &verify.Report{Dir: tc.dir, Findings: []verify.Finding{f}}))
+		r := New("v0", &verify.Report{Dir: tc.dir, Findings: []verify.Finding{f}})
+		r.RepoDir = tc.repoDir
+		log := sarifLogOf(r)
 		loc := log.Runs[0].Results[0].Locations[0].PhysicalLocation
 		if loc.ArtifactLocation.URI != tc.uri || loc.ArtifactLocation.URIBaseID != "%SRCROOT%" {
 			t.Errorf("dir %q file %q: location %+v, want uri %q", tc.dir, tc.file, loc.ArtifactLocation, tc.uri)
 		}
-		if (loc.Region != nil) != tc.region || (loc.Region != nil && loc.Region.StartLine != tc.line) {
-			t.Errorf("dir %q file %q line %d: region %+v", tc.dir, tc.file, tc.line, loc.Region)
+		if loc.Region.StartLine != tc.region {
+			t.Errorf("dir %q file %q line %d: region %+v, want line %d", tc.dir, tc.file, tc.line, loc.Region, tc.region)
 		}
 	}
 }
@@ -319,5 +331,119 @@ func TestNewHandler(t *testing.T) {
 	}
 	if g := h.(*GitHub); g.SummaryFile != "s" || g.OutputFile != "o" || g.FailOn != 2 {
 		t.Errorf("NewHandlerWith: options not passed on: %+v", g)
+	}
+}
+
+// Code scanning ranks alerts by the rules' security-severity and precision
+// and links their help: every rule has all three.
+func TestSARIFRuleProperties(t *testing.T) {
+	log := sarifLogOf(New("v1.4.2", &verify.Report{Dir: "."}))
+	precisions := []string{"very-high", "high", "medium", "low"}
+	for _, r := range log.Runs[0].Tool.Driver.Rules {
+		sev, err := strconv.ParseFloat(r.Properties.SecuritySeverity, 64)
+		if err != nil || sev < 0.1 || sev > 10 {
+			t.Errorf("rule %s: security-severity %q, want a number from 0.1 to 10", r.ID, r.Properties.SecuritySeverity)
+		}
+		if !slices.Contains(precisions, r.Properties.Precision) {
+			t.Errorf("rule %s: precision %q, want one of %v", r.ID, r.Properties.Precision, precisions)
+		}
+		if want := "https://github.com/modseal/modseal/blob/v1.4.2/docs/rules.md#" + r.ID; r.HelpURI != want {
+			t.Errorf("rule %s: helpUri %q, want %q", r.ID, r.HelpURI, want)
+		}
+	}
+	// Tampering ranks critical.
+	for _, id := range []string{verify.RuleHashMismatch, verify.RuleSumDBMismatch, verify.RuleDriftSumChanged} {
+		r, _ := verify.LookupRule(id)
+		if sev, _ := strconv.ParseFloat(r.SecuritySeverity, 64); sev < 9 {
+			t.Errorf("rule %s: security-severity %s, want critical (9 or more)", id, r.SecuritySeverity)
+		}
+	}
+}
+
+func TestSARIFVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version, semantic, ref string
+	}{
+		{"v1.4.2", "1.4.2", "v1.4.2"},
+		{"v1.5.0-rc.1", "1.5.0-rc.1", "main"},
+		{"v0.1.0-dev", "0.1.0-dev", "main"},
+		{"v0.0.0-20260101120000-0123456789ab", "0.0.0-20260101120000-0123456789ab", "main"},
+		{"v1.4.3-0.20260101120000-0123456789ab+dirty", "1.4.3-0.20260101120000-0123456789ab+dirty", "main"},
+		{"v1.4", "", "main"},
+		{"(devel)", "", "main"},
+		{"", "", "main"},
+	} {
+		log := sarifLogOf(New(tc.version, &verify.Report{Dir: "."}))
+		d := log.Runs[0].Tool.Driver
+		if d.SemanticVersion != tc.semantic {
+			t.Errorf("version %q: semanticVersion %q, want %q", tc.version, d.SemanticVersion, tc.semantic)
+		}
+		if want := "https://github.com/modseal/modseal/blob/" + tc.ref + "/docs/rules.md#gomod-syntax"; d.Rules[0].HelpURI != want {
+			t.Errorf("version %q: helpUri %q, want %q", tc.version, d.Rules[0].HelpURI, want)
+		}
+	}
+}
+
+func TestSARIFAutomationID(t *testing.T) {
+	for _, tc := range []struct {
+		command, dir, repoDir, want string
+	}{
+		{"", ".", "", "modseal/audit/"},
+		{"audit", ".", ".", "modseal/audit/"},
+		{"audit", ".", "svc", "modseal/audit/svc/"},
+		{"audit", "/abs/svc", "svc", "modseal/audit/svc/"},
+		{"diff", "services/api", "", "modseal/diff/services/api/"},
+		{"audit", "/abs/svc", "", "modseal/audit/"},
+	} {
+		r := New("v0", &verify.Report{Dir: tc.dir})
+		r.Command, r.RepoDir = tc.command, tc.repoDir
+		if got := sarifLogOf(r).Runs[0].AutomationDetails.ID; got != tc.want {
+			t.Errorf("%s of %q (repository %q): automationDetails.id %q, want %q", tc.command, tc.dir, tc.repoDir, got, tc.want)
+		}
+	}
+}
+
+// A finding that names no module version (a malformed line) is known by the
+// text of its line, whitespace aside, not by its line number: lines added
+// around it keep its fingerprint, a different line gets another. A line
+// past the end of the file (where tidy would add one) is shown on the last.
+func TestSARIFFingerprintLineText(t *testing.T) {
+	dir := t.TempDir()
+	render := func(sum string, fs ...verify.Finding) *sarifLog {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(sum), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return sarifLogOf(New("v0", &verify.Report{Dir: dir, Findings: fs}))
+	}
+	bad := func(line int) verify.Finding {
+		return verify.Finding{Rule: verify.RuleGoSumSyntax, Severity: verify.SeverityError, File: "go.sum", Line: line, Message: "wrong number of fields"}
+	}
+	fp := func(log *sarifLog) string { return log.Runs[0].Results[0].PartialFingerprints[fingerprintKey] }
+	const good = "example.com/a v1.0.0 h1:QUOLiTYaT3sns40kU17eKMQv5jKau946ieUPxIy6Ek8=\n"
+	base := fp(render("example.com/x v1.0.0\n"+good, bad(1)))
+	if got := fp(render(good+good+"example.com/x   v1.0.0\r\n", bad(3))); got != base {
+		t.Errorf("moved and respaced line: fingerprint %s, was %s", got, base)
+	}
+	if got := fp(render(good+"example.com/y v1.0.0\n", bad(2))); got == base {
+		t.Error("a different malformed line has the same fingerprint")
+	}
+	// Two different malformed lines: two fingerprints, both ordinal 1.
+	log := render("example.com/x v1.0.0\nexample.com/y v1.0.0\n", bad(1), bad(2))
+	a, b := log.Runs[0].Results[0].PartialFingerprints[fingerprintKey], log.Runs[0].Results[1].PartialFingerprints[fingerprintKey]
+	if a == b || !strings.HasSuffix(a, ":1") || !strings.HasSuffix(b, ":1") {
+		t.Errorf("two malformed lines: fingerprints %s, %s", a, b)
+	}
+
+	missing := verify.Finding{Rule: verify.RuleGoSumMissing, Severity: verify.SeverityError, File: "go.sum", Line: 3,
+		Module: "example.com/b", Version: "v1.0.0", Message: "missing go.sum entry"}
+	log = render(good+good, missing)
+	if got := log.Runs[0].Results[0].Locations[0].PhysicalLocation.Region.StartLine; got != 2 {
+		t.Errorf("line past the end: region line %d, want the last line, 2", got)
+	}
+	// It names its module version: the text of the line it is shown on
+	// does not count.
+	if fp(log) != fp(render(good+"example.com/z v1.0.0 h1:QUOLiTYaT3sns40kU17eKMQv5jKau946ieUPxIy6Ek8=\n", missing)) {
+		t.Error("the neighbouring line changed a gosum-missing fingerprint")
 	}
 }
