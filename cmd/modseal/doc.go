@@ -17,7 +17,9 @@ report format (text, JSON, SARIF, GitHub) renders the same findings.
 	modseal diff [--snapshot FILE | --base-ref REV] [--key PUBKEY] [flags] [DIR]
 	modseal hash [--module PATH@VERSION] TARGET
 	modseal hook install|uninstall [--force] [DIR]
-	modseal pr-comment FILE
+	modseal hook run [--mod | --repo-mod] [AUDIT FLAGS] [FILE... | DIR]
+	modseal list-modules [--format json] [DIR]
+	modseal pr-comment [--command C] [--dir D] [--update-only] FILE
 	modseal version
 	modseal help [command]
 
@@ -52,12 +54,25 @@ other directory, and a go.mod file that should print a go.sum line, needs
 --module PATH@VERSION.
 
 Hook install writes a git pre-commit hook (honouring core.hooksPath) that
-runs "modseal audit --offline" when go.mod, go.sum, go.work, go.work.sum or
-vendor/modules.txt are staged. It refuses to overwrite a hook modseal did not
-write unless --force; uninstall removes only modseal's own. For the
-pre-commit framework, the repository's .pre-commit-hooks.yaml offers
-modseal-audit (built with language golang), modseal-audit-system (a modseal
+runs "modseal hook run --offline" when go.mod, go.sum, go.work, go.work.sum
+or vendor/modules.txt are staged. It refuses to overwrite a hook modseal did
+not write unless --force; uninstall removes only modseal's own. "modseal
+hook run [--mod | --repo-mod] [AUDIT FLAGS] [FILE... | DIR]" is what the
+hooks run: the audit, with the given audit flags, of DIR's module or go.work
+workspace, or, when DIR has neither (the repository's only module is svc/),
+of each module below it; with --mod, of the module of each FILE (the nearest
+directory with a go.mod or go.work), each once; with --repo-mod, of every
+module. Modules in vendor/, testdata/ and hidden directories are left out;
+the exit status is the worst audit's. For the pre-commit framework,
+.pre-commit-hooks.yaml offers modseal-audit, modseal-audit-mod
+(pass_filenames), modseal-audit-repo-mod, modseal-audit-system (a modseal
 already on PATH) and modseal-snapshot.
+
+"modseal list-modules [--format json] [DIR]" prints each module directory
+below DIR, relative, one per line (a JSON array with --format json, for a
+matrix), skipping vendor/, testdata/ and directories starting with "." or
+"_". docs/monorepo.md has a matrix workflow and the reusable workflow
+.github/workflows/modseal-reusable.yml.
 
 # Rules
 
@@ -415,7 +430,14 @@ process, into the same outputs and summary. See README.md for the inputs.
 
 "modseal pr-comment FILE" posts FILE (the job summary)
 as one pull-request comment: a hidden marker finds the comment from an
-earlier run, which is edited in place. It uses GITHUB_TOKEN, GITHUB_API_URL
+earlier run, which is edited in place. The marker names the command and
+directory (<!-- modseal:comment command=audit dir=svc -->; --command, --dir),
+so each module of a matrix keeps its own comment; a comment with the keyless
+marker of an earlier modseal is taken over by the first run that has no
+comment of its own. --update-only edits but never creates: with the
+action's comment: on-failure, a failing or erroring run posts or updates
+the comment, and a passing run only edits an existing one to the passing
+report. It uses GITHUB_TOKEN, GITHUB_API_URL
 (GitHub Enterprise works), GITHUB_REPOSITORY and the pull_request event at
 GITHUB_EVENT_PATH. A token that cannot write (a fork's pull request), or an
 event that is not a pull request, gives a ::notice and exit 0. A workflow

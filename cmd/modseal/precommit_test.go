@@ -34,6 +34,9 @@ func TestPreCommit(t *testing.T) {
 	env := append(os.Environ(),
 		"PRE_COMMIT_HOME="+filepath.Join(t.TempDir(), "pre-commit"),
 		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
+		// The build cache is the real one, not one under XDG_CACHE_HOME:
+		// each try-repo builds modseal afresh in a new environment.
+		"GOCACHE="+goEnv(t, "GOCACHE"),
 		"GOMODCACHE="+gomodcache,
 		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
 		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
@@ -83,5 +86,111 @@ func TestPreCommit(t *testing.T) {
 	}
 	if !strings.Contains(out, "go.sum:1: hash-mismatch") {
 		t.Fatalf("pre-commit failed without the finding:\n%s", out)
+	}
+}
+
+// TestPreCommitMonorepo runs the real pre-commit framework on a repository
+// whose modules are svc/ and api/, none at the root (and a broken fixture
+// module under testdata/): modseal-audit audits the modules below the root
+// instead of failing with exit 2 on every commit; modseal-audit-mod audits
+// the module of each staged file, each once; modseal-audit-repo-mod audits
+// every module, leaving testdata/ out.
+func TestPreCommitMonorepo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
+	}
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, sum := xmodSum(t)
+	repo := t.TempDir()
+	env := append(os.Environ(),
+		"PRE_COMMIT_HOME="+filepath.Join(t.TempDir(), "pre-commit"),
+		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
+		// The build cache is the real one, not one under XDG_CACHE_HOME:
+		// each try-repo builds modseal afresh in a new environment.
+		"GOCACHE="+goEnv(t, "GOCACHE"),
+		"GOMODCACHE="+goEnv(t, "GOMODCACHE"),
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
+	)
+	run := func(name string, args ...string) (string, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = repo, env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	write := func(name, data string) {
+		t.Helper()
+		file := filepath.Join(repo, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(file), 0o777)
+		if err := os.WriteFile(file, []byte(data), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) {
+		t.Helper()
+		if out, err := run("git", args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gosum := strings.Join(sum, "\n") + "\n"
+	write("svc/go.mod", "module example.com/svc\n\ngo 1.26.0\n\nrequire golang.org/x/mod "+ver+"\n")
+	write("svc/go.sum", gosum)
+	write("svc/main.go", "package main\n\nimport \"golang.org/x/mod/semver\"\n\nfunc main() { println(semver.IsValid(\"v1.0.0\")) }\n")
+	write("api/go.mod", "module example.com/api\n\ngo 1.26.0\n")
+	write("api/api.go", "package api\n")
+	// A fixture that is not a module of the repository: broken on purpose.
+	write("testdata/broken/go.mod", "module example.com/broken\n\ngo 1.26.0\n\nrequire golang.org/x/mod v0.0.0-bad\n")
+	git("init", "-q", ".")
+	git("add", "-A")
+	git("commit", "-q", "-m", "init")
+
+	summaries := func(out string) int { return strings.Count(out, " warnings, ") }
+	tryRepo := func(hook string, args ...string) (string, error) {
+		return run("pre-commit", append([]string{"try-repo", root, hook, "--verbose"}, args...)...)
+	}
+
+	// No module at the root: the root hook audits the two below it.
+	out, err := tryRepo("modseal-audit", "--all-files")
+	if err != nil {
+		t.Fatalf("modseal-audit in a repository without a root module failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "no go.mod or go.work in .: auditing the 2 modules below it") || summaries(out) != 2 || strings.Contains(out, "broken") {
+		t.Fatalf("modseal-audit did not audit api and svc:\n%s", out)
+	}
+
+	// A tampered svc/go.sum, staged: the -mod hook audits svc only.
+	i := strings.Index(gosum, " h1:") + len(" h1:")
+	repl := "AAAA"
+	if gosum[i:i+4] == repl {
+		repl = "BBBB"
+	}
+	write("svc/go.sum", gosum[:i]+repl+gosum[i+4:])
+	git("add", "svc/go.sum")
+	out, err = tryRepo("modseal-audit-mod")
+	if err == nil || !strings.Contains(out, "go.sum:1: hash-mismatch") {
+		t.Fatalf("modseal-audit-mod passed or failed without the finding: %v\n%s", err, out)
+	}
+	if summaries(out) != 1 || strings.Contains(out, "auditing api") {
+		t.Fatalf("modseal-audit-mod audited more than svc:\n%s", out)
+	}
+	// Two staged files of api and one of svc: each module once.
+	write("api/go.sum", "")
+	write("api/go.mod", "module example.com/api\n\ngo 1.26.0\n\n// a change\n")
+	git("add", "api/go.sum", "api/go.mod")
+	out, err = tryRepo("modseal-audit-mod")
+	if err == nil || summaries(out) != 2 || !strings.Contains(out, "auditing api") || !strings.Contains(out, "auditing svc") {
+		t.Fatalf("modseal-audit-mod on api and svc: %v\n%s", err, out)
+	}
+
+	// The -repo-mod hook: every module, not testdata's.
+	out, err = tryRepo("modseal-audit-repo-mod", "--all-files")
+	if err == nil || summaries(out) != 2 || !strings.Contains(out, "go.sum:1: hash-mismatch") || strings.Contains(out, "broken") {
+		t.Fatalf("modseal-audit-repo-mod: %v\n%s", err, out)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/modseal/modseal/internal/ghcomment"
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
+	"github.com/modseal/modseal/internal/report/sanitize"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -39,7 +40,11 @@ Action is the GitHub Action's entry point: action.yml builds modseal and runs
 	MODSEAL_KEY                audit and diff: --key, a file or the PEM text
 	MODSEAL_VERIFY_CACHE       true or false: diff and snapshot first run the
 	                           offline hash check (audit always runs it)
-	MODSEAL_COMMENT            true or false: post the pull-request comment
+	MODSEAL_COMMENT            true, false or on-failure: post the pull-request
+	                           comment (one per command and directory);
+	                           on-failure posts it only when the result is fail
+	                           or error, and a passing run edits an earlier
+	                           comment to say so but never creates one
 	MODSEAL_GITHUB_TOKEN       for the comment and the base branch fetch only
 
 runs the command once, with --format github, and writes the step outputs
@@ -50,7 +55,8 @@ and the comment. Its exit status is the command's: 0, 1 or 2.
 // actionInputs are the action's inputs, as action.yml passes them.
 type actionInputs struct {
 	command, dir, baseRef, failOn, sarifFile, key, token string
-	offline, verifyCache, comment                        bool
+	comment                                              string // false, true or on-failure
+	offline, verifyCache                                 bool
 }
 
 // actionInputsFrom reads and checks the inputs. Values the command itself
@@ -65,6 +71,7 @@ func actionInputsFrom(getenv func(string) string) (actionInputs, error) {
 		sarifFile: getenv("MODSEAL_SARIF_FILE"),
 		key:       getenv("MODSEAL_KEY"),
 		token:     getenv("MODSEAL_GITHUB_TOKEN"),
+		comment:   getenv("MODSEAL_COMMENT"),
 	}
 	if in.command == "" {
 		in.command = "audit"
@@ -75,6 +82,13 @@ func actionInputsFrom(getenv func(string) string) (actionInputs, error) {
 	if in.failOn == "" {
 		in.failOn = "error"
 	}
+	switch in.comment {
+	case "":
+		in.comment = "false"
+	case "true", "false", "on-failure":
+	default:
+		return in, fmt.Errorf("comment must be true, false or on-failure, not %q", in.comment)
+	}
 	switch in.command {
 	case "audit", "diff", "snapshot":
 	default:
@@ -83,7 +97,7 @@ func actionInputsFrom(getenv func(string) string) (actionInputs, error) {
 	for _, b := range []struct {
 		name string
 		v    *bool
-	}{{"offline", &in.offline}, {"comment", &in.comment}, {"verify-cache", &in.verifyCache}} {
+	}{{"offline", &in.offline}, {"verify-cache", &in.verifyCache}} {
 		switch v := getenv("MODSEAL_" + strings.ToUpper(strings.ReplaceAll(b.name, "-", "_"))); v {
 		case "true":
 			*b.v = true
@@ -249,8 +263,13 @@ func runAction(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			}
 		}
 	}
-	if in.comment {
-		a.comment(in.token, getenv)
+	switch {
+	case in.comment == "true":
+		a.comment(in, getenv, false)
+	case in.comment == "on-failure":
+		// A pass creates no comment, but edits one an earlier failing run
+		// wrote: a stale failure would stay on the pull request otherwise.
+		a.comment(in, getenv, a.worst == ExitOK)
 	}
 	return a.finish(a.worst)
 }
@@ -352,30 +371,53 @@ func (a *actionRun) baseRev(dir, ref, token, server string) (string, error) {
 	return "origin/" + ref, nil
 }
 
-// comment posts the report as the pull-request comment, through
-// "modseal pr-comment" in-process.
-func (a *actionRun) comment(token string, getenv func(string) string) {
+// comment posts the report as the pull-request comment of the command and
+// directory, through "modseal pr-comment" in-process; with updateOnly it only
+// edits an existing one.
+func (a *actionRun) comment(in actionInputs, getenv func(string) string, updateOnly bool) {
 	md, err := os.ReadFile(a.md)
 	if err != nil {
 		a.workflow("warning", fmt.Sprintf("the pull-request comment could not be written: %v", err))
 		return
 	}
+	dir := commentDir(in.dir, getenv("GITHUB_WORKSPACE"))
+	footer := fmt.Sprintf("modseal %s of %s", in.command, sanitize.Markdown(dir))
 	if run, repo := getenv("GITHUB_RUN_ID"), getenv("GITHUB_REPOSITORY"); run != "" && repo != "" {
 		server := getenv("GITHUB_SERVER_URL")
 		if server == "" {
 			server = "https://github.com"
 		}
-		md = fmt.Appendf(md, "\n<sub>[modseal in workflow run %s](%s/%s/actions/runs/%s)</sub>\n", run, server, repo, run)
+		footer += fmt.Sprintf(" in [workflow run %s](%s/%s/actions/runs/%s)", run, server, repo, run)
 	}
+	md = fmt.Appendf(md, "\n<sub>%s</sub>\n", footer)
 	file := filepath.Join(a.tmp, "comment.md")
 	if err := os.WriteFile(file, md, 0o600); err != nil {
 		a.workflow("warning", fmt.Sprintf("the pull-request comment could not be written: %v", err))
 		return
 	}
-	env := gocmd.Setenv(a.environ, "GITHUB_TOKEN", token)
-	if rc := Main(a.ctx, []string{"pr-comment", file}, strings.NewReader(""), a.stdout, a.stderr, env); rc != ExitOK {
+	env := gocmd.Setenv(a.environ, "GITHUB_TOKEN", in.token)
+	args := []string{"pr-comment", "--command", in.command, "--dir", dir}
+	if updateOnly {
+		args = append(args, "--update-only")
+	}
+	if rc := Main(a.ctx, append(args, "--", file), strings.NewReader(""), a.stdout, a.stderr, env); rc != ExitOK {
 		a.workflow("warning", fmt.Sprintf("the pull-request comment could not be written (exit status %d); the job summary has the report", rc))
 	}
+}
+
+// commentDir is the directory a comment's marker names: dir relative to the
+// workspace (the repository root), slash-separated, so that "svc", "./svc"
+// and "$GITHUB_WORKSPACE/svc" are one comment. A directory outside the
+// workspace is named as given.
+func commentDir(dir, workspace string) string {
+	if workspace != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			if rel, err := filepath.Rel(workspace, abs); err == nil && filepath.IsLocal(rel) {
+				dir = rel
+			}
+		}
+	}
+	return ghcomment.NewKey("", dir).Dir
 }
 
 // finish writes the step outputs, once, and returns status.

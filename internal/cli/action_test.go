@@ -3,11 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modseal/modseal/verify"
@@ -19,7 +25,8 @@ func TestActionInputs(t *testing.T) {
 		want actionInputs
 		err  string
 	}{
-		{env: nil, want: actionInputs{command: "audit", dir: ".", failOn: "error"}},
+		{env: nil, want: actionInputs{command: "audit", dir: ".", failOn: "error", comment: "false"}},
+		{env: map[string]string{"MODSEAL_COMMENT": "on-failure"}, want: actionInputs{command: "audit", dir: ".", failOn: "error", comment: "on-failure"}},
 		{
 			env: map[string]string{
 				"MODSEAL_COMMAND": "diff", "MODSEAL_WORKING_DIRECTORY": "svc", "MODSEAL_BASE_REF": "main",
@@ -29,12 +36,12 @@ func TestActionInputs(t *testing.T) {
 			},
 			want: actionInputs{
 				command: "diff", dir: "svc", baseRef: "main", failOn: "warning", sarifFile: "out/m.sarif",
-				key: "k.pem", token: "tok", offline: true, verifyCache: true,
+				key: "k.pem", token: "tok", offline: true, verifyCache: true, comment: "false",
 			},
 		},
 		{env: map[string]string{"MODSEAL_COMMAND": "verify"}, err: `command must be audit, diff or snapshot, not "verify"`},
 		{env: map[string]string{"MODSEAL_OFFLINE": "yes"}, err: `offline must be true or false, not "yes"`},
-		{env: map[string]string{"MODSEAL_COMMENT": "True"}, err: `comment must be true or false, not "True"`},
+		{env: map[string]string{"MODSEAL_COMMENT": "True"}, err: `comment must be true, false or on-failure, not "True"`},
 		{env: map[string]string{"MODSEAL_VERIFY_CACHE": "1"}, err: `verify-cache must be true or false, not "1"`},
 		{env: map[string]string{"MODSEAL_SARIF_FILE": "a\nb"}, err: "sarif-file must be one line"},
 		{env: map[string]string{"MODSEAL_BASE_REF": "--upload-pack=x"}, err: "neither a revision nor a branch name"},
@@ -203,5 +210,144 @@ func TestActionEnvWithoutToken(t *testing.T) {
 	got := withoutEnv([]string{"A=1", "MODSEAL_GITHUB_TOKEN=x", "B=2", "MODSEAL_GITHUB_TOKEN=y"}, "MODSEAL_GITHUB_TOKEN")
 	if !slices.Equal(got, []string{"A=1", "B=2"}) {
 		t.Errorf("%q", got)
+	}
+}
+
+func TestActionCommentDir(t *testing.T) {
+	ws := t.TempDir()
+	t.Chdir(ws)
+	for _, tc := range []struct{ dir, ws, want string }{
+		{".", ws, "."},
+		{"./svc/", ws, "svc"},
+		{filepath.Join(ws, "svc", "api"), ws, "svc/api"},
+		{"svc", "", "svc"},
+		{"../elsewhere", ws, "../elsewhere"},
+	} {
+		if got := commentDir(tc.dir, tc.ws); got != tc.want {
+			t.Errorf("commentDir(%q, %q) = %q, want %q", tc.dir, tc.ws, got, tc.want)
+		}
+	}
+}
+
+// fakeComments is the issue-comment API of owner/repo#7: it keeps the
+// comments and records the methods called.
+type fakeComments struct {
+	mu       sync.Mutex
+	bodies   map[int64]string
+	next     int64
+	requests []string
+}
+
+func (f *fakeComments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, r.Method)
+	w.Header().Set("Content-Type", "application/json")
+	var in struct {
+		Body string `json:"body"`
+	}
+	json.NewDecoder(r.Body).Decode(&in)
+	type comment struct {
+		ID   int64  `json:"id"`
+		Body string `json:"body"`
+		User struct {
+			Type string `json:"type"`
+		} `json:"user"`
+	}
+	switch {
+	case r.Method == "GET" && r.URL.Path == "/repos/owner/repo/issues/7/comments":
+		var list []comment
+		for id := int64(1); id <= f.next; id++ {
+			c := comment{ID: id, Body: f.bodies[id]}
+			c.User.Type = "Bot"
+			list = append(list, c)
+		}
+		json.NewEncoder(w).Encode(list)
+	case r.Method == "POST" && r.URL.Path == "/repos/owner/repo/issues/7/comments":
+		f.next++
+		f.bodies[f.next] = in.Body
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(comment{ID: f.next, Body: in.Body})
+	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/repos/owner/repo/issues/comments/"):
+		id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/repos/owner/repo/issues/comments/"), 10, 64)
+		f.bodies[id] = in.Body
+		json.NewEncoder(w).Encode(comment{ID: id, Body: in.Body})
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"Not Found"}`))
+	}
+}
+
+// comment: on-failure: a passing run with no comment creates none; a
+// failing one creates the comment of its directory; the next passing run
+// edits it to say the module passes, rather than leave the failure up.
+func TestActionCommentOnFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	ws := t.TempDir()
+	t.Chdir(ws)
+	mod := filepath.Join(ws, "svc")
+	os.Mkdir(mod, 0o777)
+	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/svc\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(mod, "m.go"), []byte("package m\n"), 0o644)
+	event := filepath.Join(ws, "event.json")
+	os.WriteFile(event, []byte(`{"pull_request":{"number":7}}`), 0o644)
+	api := &fakeComments{bodies: map[int64]string{}}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	environ := append(os.Environ(),
+		"MODSEAL_WORKING_DIRECTORY=./svc", "MODSEAL_OFFLINE=true", "MODSEAL_COMMENT=on-failure",
+		"MODSEAL_GITHUB_TOKEN=ghs_secret", "GITHUB_WORKSPACE="+ws,
+		"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH="+event, "GITHUB_REPOSITORY=owner/repo",
+		"GITHUB_API_URL="+srv.URL, "RUNNER_TEMP="+ws, "GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY=",
+		"XDG_CACHE_HOME="+filepath.Join(ws, "cache"), "GOFLAGS=", "GOWORK=off", "GOPROXY=off", "NO_COLOR=1",
+	)
+	run := func(wantRC int) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if rc := runAction(context.Background(), nil, &stdout, &stderr, environ); rc != wantRC {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", rc, wantRC, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	methods := func() string {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		return strings.Join(api.requests, " ")
+	}
+
+	out := run(ExitOK)
+	if got := methods(); got != "GET" || len(api.bodies) != 0 {
+		t.Fatalf("a pass with no comment: requests %q, %d comments\n%s", got, len(api.bodies), out)
+	}
+	if !strings.Contains(out, "no modseal comment to update") {
+		t.Errorf("stdout:\n%s", out)
+	}
+
+	// A malformed go.sum line: a finding without the network.
+	os.WriteFile(filepath.Join(mod, "go.sum"), []byte("example.com/x v1.0.0 h1:short\n"), 0o644)
+	run(ExitFindings)
+	if got := methods(); got != "GET GET POST" || len(api.bodies) != 1 {
+		t.Fatalf("a failure: requests %q, %d comments", got, len(api.bodies))
+	}
+	body := api.bodies[1]
+	if !strings.HasPrefix(body, "<!-- modseal:comment command=audit dir=svc -->\n## modseal: fail\n") || !strings.Contains(body, "modseal audit of `svc`") {
+		t.Errorf("comment after the failure:\n%s", body)
+	}
+
+	os.Remove(filepath.Join(mod, "go.sum"))
+	run(ExitOK)
+	if got := methods(); got != "GET GET POST GET PATCH" || len(api.bodies) != 1 {
+		t.Fatalf("the pass after it: requests %q, %d comments", got, len(api.bodies))
+	}
+	if body := api.bodies[1]; !strings.HasPrefix(body, "<!-- modseal:comment command=audit dir=svc -->\n## modseal: pass\n") {
+		t.Errorf("comment after the pass:\n%s", body)
+	}
+	if strings.Contains(strings.Join(slices.Collect(maps.Values(api.bodies)), ""), "ghs_secret") {
+		t.Error("the token is in a comment")
 	}
 }

@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runHook(ctx, rest, stdout, stderr, e)
 	case "pr-comment":
 		return runPRComment(ctx, rest, stdout, stderr, e)
+	case "list-modules":
+		return runListModules(ctx, rest, stdout, stderr, e)
 	case "action":
 		// action runs audit and diff through Main, which prints their
 		// messages, and returns the status they decided.
@@ -91,6 +93,8 @@ Usage:
 	modseal diff [flags] [DIR]       report drift from the snapshot or from --base-ref REV
 	modseal hash [flags] TARGET      print the h1 hash of a zip, module directory, go.mod file or path@version
 	modseal hook install [DIR]       install a git pre-commit hook running the offline audit
+	modseal hook run [--mod|--repo-mod] [FILE...]  the offline audit the hooks run, per module
+	modseal list-modules [DIR]       print the module directories below DIR (--format json for a matrix)
 	modseal pr-comment FILE          post FILE as the pull request's modseal comment (used by the GitHub Action)
 	modseal version                  print version, commit and Go version
 	modseal help [command]         show help
@@ -134,13 +138,6 @@ Hash prints the h1 hash of TARGET as go.sum records it:
 A directory inside the module cache names its module; elsewhere give --module.
 `,
 	"version": "usage: modseal version\n",
-	"hook": `usage: modseal hook install|uninstall [--force] [DIR]
-
-Install writes a git pre-commit hook (honouring core.hooksPath) that runs
-"modseal audit --offline" when go.mod, go.sum, go.work, go.work.sum or
-vendor/modules.txt are staged. It refuses to overwrite a hook modseal did not
-write unless --force; uninstall removes only modseal's own hook.
-`,
 }
 
 // commonFlags are the flags audit (and later snapshot and diff) share.

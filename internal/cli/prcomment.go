@@ -18,12 +18,21 @@ func init() {
 	commandHelp["pr-comment"] = prCommentHelp
 }
 
-const prCommentHelp = `usage: modseal pr-comment FILE
+const prCommentHelp = `usage: modseal pr-comment [--command CMD] [--dir DIR] [--update-only] FILE
 
 Pr-comment posts the Markdown in FILE (the report the GitHub Action wrote to
 the job summary) as modseal's comment on the pull request of the current
-GitHub Actions run. There is one such comment per pull request: a hidden
-marker at its top finds it, and later runs edit it in place.
+GitHub Actions run. There is one such comment per pull request, command and
+directory: a hidden marker at its top names the command and DIR (relative to
+the repository root), and later runs with the same ones edit it in place, so
+each job of a matrix over the modules of a monorepo keeps its own comment. A
+comment an earlier modseal wrote (a marker without command and directory) is
+taken over by the first run that has no comment of its own. Flags:
+
+	--command CMD    the command the report is of (audit, diff, snapshot)
+	--dir DIR        the directory it audited (default: none in the marker)
+	--update-only    edit the comment if there is one, never create one: a
+	                 passing run of the action's comment: on-failure mode
 
 It reads the environment GitHub Actions sets:
 
@@ -45,6 +54,9 @@ https to http, is refused.
 // to post or update its pull-request comment.
 func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
 	fs := newFlagSet("pr-comment", stderr)
+	command := fs.String("command", "", "the `command` the report is of")
+	dir := fs.String("dir", "", "the `directory` the report is of")
+	updateOnly := fs.Bool("update-only", false, "edit the comment if there is one, never create one")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -103,7 +115,13 @@ func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return fail("GITHUB_API_URL: %v", err)
 	}
 	pr := ghcomment.PullRequest{Owner: owner, Repo: repo, Number: number}
-	res, err := client.Upsert(ctx, pr, string(md))
+	key := ghcomment.NewKey(*command, *dir)
+	var res *ghcomment.Result
+	if *updateOnly {
+		res, err = client.Update(ctx, pr, key, string(md))
+	} else {
+		res, err = client.Upsert(ctx, pr, key, string(md))
+	}
 	var pe *ghcomment.PermissionError
 	switch {
 	case errors.As(err, &pe):
@@ -111,6 +129,9 @@ func runPRComment(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return nil
 	case err != nil:
 		return fail("%v", err)
+	case res == nil:
+		fmt.Fprintln(stdout, scrub(fmt.Sprintf("modseal: %s has no modseal comment to update: none is created for a passing run", pr)))
+		return nil
 	}
 	verb := "created"
 	if res.Updated {

@@ -1,6 +1,8 @@
 // Package ghcomment keeps modseal's report as one comment on a GitHub pull
 // request: the first run creates the comment, later runs edit it in place.
-// A hidden marker at the top of the body finds it again.
+// A hidden marker at the top of the body finds it again; it names the
+// command and the audited directory, so each module of a monorepo has its
+// own comment.
 //
 // It is the only package that imports go-github, so that the rest of modseal
 // (and the public verify and graph libraries above all) do not carry the
@@ -15,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,9 +27,87 @@ import (
 	"github.com/modseal/modseal/internal/report/sanitize"
 )
 
-// Marker starts every comment modseal writes. It is an HTML comment, so
-// GitHub does not render it.
+// Marker is the marker of a comment with no key (Key{}): the one comment
+// per pull request that modseal wrote before comments had keys. A run that
+// has no comment of its own takes such a comment over (see Client.Upsert).
+// It is an HTML comment, so GitHub does not render it.
 const Marker = "<!-- modseal:comment -->"
+
+// markerPrefix starts every marker; the key's fields follow, then " -->".
+const markerPrefix = "<!-- modseal:comment"
+
+// A Key tells the comments of one pull request apart: one comment per
+// command and audited directory, so that the jobs of a matrix over the
+// modules of a monorepo keep one comment each instead of rewriting one.
+type Key struct {
+	Command string // audit, diff or snapshot; empty in the keyless Marker
+	Dir     string // the audited directory, slash-separated and cleaned ("." for the root)
+}
+
+// NewKey returns the key of command run on dir. dir is cleaned and written
+// with forward slashes, so "svc", "./svc" and "svc/" are one key.
+func NewKey(command, dir string) Key {
+	if dir != "" {
+		dir = path.Clean(strings.ReplaceAll(dir, "\\", "/"))
+	}
+	return Key{Command: command, Dir: dir}
+}
+
+// Marker returns the hidden first line of the comments of k, e.g.
+// "<!-- modseal:comment command=audit dir=svc -->". The values are
+// percent-encoded as URL paths, so they hold no space and no "-->".
+func (k Key) Marker() string {
+	var b strings.Builder
+	b.WriteString(markerPrefix)
+	if k.Command != "" {
+		b.WriteString(" command=" + markerEscape(k.Command))
+	}
+	if k.Dir != "" {
+		b.WriteString(" dir=" + markerEscape(k.Dir))
+	}
+	b.WriteString(" -->")
+	return b.String()
+}
+
+// markerEscape percent-encodes v as a URL path: no space, no ">", and "/"
+// kept.
+func markerEscape(v string) string {
+	return (&url.URL{Path: v}).EscapedPath()
+}
+
+// ParseMarker reads the key from the first line of a comment body, and
+// reports whether that line is a modseal marker. Fields it does not know
+// are ignored.
+func ParseMarker(body string) (Key, bool) {
+	line, _, _ := strings.Cut(body, "\n")
+	line = strings.TrimSuffix(line, "\r")
+	rest, ok := strings.CutPrefix(line, markerPrefix)
+	if !ok {
+		return Key{}, false
+	}
+	inner, ok := strings.CutSuffix(rest, "-->")
+	if !ok || inner != "" && inner[0] != ' ' {
+		return Key{}, false
+	}
+	var k Key
+	for _, f := range strings.Fields(inner) {
+		name, v, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		v, err := url.PathUnescape(v)
+		if err != nil {
+			return Key{}, false
+		}
+		switch name {
+		case "command":
+			k.Command = v
+		case "dir":
+			k.Dir = v
+		}
+	}
+	return k, true
+}
 
 // MaxBody is GitHub's limit on the length of a comment body (65536
 // characters). Body counts bytes, which are never fewer than characters, so a
@@ -36,22 +117,25 @@ const MaxBody = 65536
 // truncatedNote ends a body that Body had to cut.
 const truncatedNote = "\n\n---\n\n**The report is cut here:** a pull-request comment holds at most 65536 characters. The full report is in the job summary of this workflow run.\n"
 
-// Body returns the comment body for the Markdown report md: the marker on
-// its own line, then md. A report that would make the body longer than
-// MaxBody is cut at the end of a line and followed by a note that says so
-// and points at the job summary.
-func Body(md string) string {
-	md = strings.TrimPrefix(md, Marker)
+// Body returns the comment body of key for the Markdown report md: the
+// key's marker on its own line, then md (without a marker line of its own).
+// A report that would make the body longer than MaxBody is cut at the end of
+// a line and followed by a note that says so and points at the job summary.
+func Body(key Key, md string) string {
+	if _, ok := ParseMarker(md); ok {
+		_, md, _ = strings.Cut(md, "\n")
+	}
 	md = strings.TrimLeft(md, "\r\n")
 	if !utf8.ValidString(md) {
 		md = strings.ToValidUTF8(md, "\uFFFD")
 	}
-	body := Marker + "\n" + md
+	marker := key.Marker()
+	body := marker + "\n" + md
 	if len(body) <= MaxBody {
 		return body
 	}
 	keep := body[:MaxBody-len(truncatedNote)]
-	if i := strings.LastIndexByte(keep, '\n'); i > len(Marker) {
+	if i := strings.LastIndexByte(keep, '\n'); i > len(marker) {
 		keep = keep[:i]
 	} else {
 		// One enormous line: cut at a character boundary.
@@ -243,15 +327,29 @@ type PermissionError struct {
 
 func (e *PermissionError) Error() string { return e.msg }
 
-// Upsert writes the comment Body(md) on pr: it edits modseal's comment if
-// the pull request has one, else creates it.
-func (c *Client) Upsert(ctx context.Context, pr PullRequest, md string) (*Result, error) {
+// Upsert writes the comment Body(key, md) on pr: it edits the comment of
+// key if the pull request has one, else takes over a keyless comment (the
+// Marker an earlier modseal wrote, so upgrading does not leave a stale
+// duplicate behind), else creates a comment.
+func (c *Client) Upsert(ctx context.Context, pr PullRequest, key Key, md string) (*Result, error) {
+	return c.write(ctx, pr, key, md, true)
+}
+
+// Update is Upsert that never creates a comment: with no comment of key (nor
+// a keyless one) on pr it does nothing and returns nil, nil. A run that
+// comments only on failure uses it when it passes, so that a comment that
+// reports an earlier failure says the failure is gone.
+func (c *Client) Update(ctx context.Context, pr PullRequest, key Key, md string) (*Result, error) {
+	return c.write(ctx, pr, key, md, false)
+}
+
+func (c *Client) write(ctx context.Context, pr PullRequest, key Key, md string, create bool) (*Result, error) {
 	if pr.Owner == "" || pr.Repo == "" || pr.Number <= 0 {
 		// Number 0 would list the comments of every issue of the repository.
 		return nil, fmt.Errorf("no pull request to comment on (%s)", pr)
 	}
-	body := Body(md)
-	existing, err := c.find(ctx, pr)
+	body := Body(key, md)
+	existing, err := c.find(ctx, pr, key)
 	if err != nil {
 		return nil, c.wrap("list", fmt.Sprintf("listing the comments of %s", pr), err)
 	}
@@ -262,6 +360,9 @@ func (c *Client) Upsert(ctx context.Context, pr PullRequest, md string) (*Result
 		}
 		return &Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Updated: true}, nil
 	}
+	if !create {
+		return nil, nil
+	}
 	cm, _, err := c.gh.Issues.CreateComment(ctx, pr.Owner, pr.Repo, pr.Number, &github.IssueComment{Body: github.String(body)})
 	if err != nil {
 		return nil, c.wrap("create", fmt.Sprintf("commenting on %s", pr), err)
@@ -269,9 +370,10 @@ func (c *Client) Upsert(ctx context.Context, pr PullRequest, md string) (*Result
 	return &Result{ID: cm.GetID(), URL: cm.GetHTMLURL()}, nil
 }
 
-// find returns the oldest comment of pr that modseal wrote, or nil. It reads
-// every page of comments.
-func (c *Client) find(ctx context.Context, pr PullRequest) (*github.IssueComment, error) {
+// find returns the oldest comment of pr that modseal wrote for key; without
+// one, the oldest keyless one; else nil. It reads every page of comments.
+func (c *Client) find(ctx context.Context, pr PullRequest, key Key) (*github.IssueComment, error) {
+	var keyless *github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	for {
 		comments, resp, err := c.gh.Issues.ListComments(ctx, pr.Owner, pr.Repo, pr.Number, opts)
@@ -279,22 +381,29 @@ func (c *Client) find(ctx context.Context, pr PullRequest) (*github.IssueComment
 			return nil, err
 		}
 		for _, cm := range comments {
-			if c.ours(cm) {
+			k, ok := c.ours(cm)
+			switch {
+			case !ok:
+			case k == key:
 				return cm, nil
+			case k == (Key{}) && keyless == nil:
+				keyless = cm
 			}
 		}
 		if resp == nil || resp.NextPage == 0 || resp.NextPage == opts.Page {
-			return nil, nil
+			return keyless, nil
 		}
 		opts.Page = resp.NextPage
 	}
 }
 
-func (c *Client) ours(cm *github.IssueComment) bool {
-	if !strings.HasPrefix(cm.GetBody(), Marker) {
-		return false
+// ours reports whether modseal wrote cm, and for which key.
+func (c *Client) ours(cm *github.IssueComment) (Key, bool) {
+	k, ok := ParseMarker(cm.GetBody())
+	if !ok || c.botOnly && cm.GetUser().GetType() != "Bot" {
+		return Key{}, false
 	}
-	return !c.botOnly || cm.GetUser().GetType() == "Bot"
+	return k, true
 }
 
 // wrap turns err into a PermissionError or a plain error, with the token

@@ -152,14 +152,14 @@ func TestUpsertCreatesThenEdits(t *testing.T) {
 		api.add(fmt.Sprintf("comment %d", i), "User")
 	}
 	c := newClient(t, srv.URL, testToken)
-	res, err := c.Upsert(context.Background(), pr7, "## modseal: pass\n")
+	res, err := c.Upsert(context.Background(), pr7, Key{}, "## modseal: pass\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Updated || res.ID == 0 {
 		t.Fatalf("first run: %+v, want a new comment", res)
 	}
-	res2, err := c.Upsert(context.Background(), pr7, "## modseal: fail\n")
+	res2, err := c.Upsert(context.Background(), pr7, Key{}, "## modseal: fail\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestUpsertCreatesThenEdits(t *testing.T) {
 func TestUpsertIgnoresMarkerInHumanComment(t *testing.T) {
 	api, srv := newFakeAPI(t, "")
 	human := api.add(Marker+"\nplease overwrite me", "User")
-	res, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, "report")
+	res, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, Key{}, "report")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestUpsertIgnoresMarkerInHumanComment(t *testing.T) {
 
 	api2, srv2 := newFakeAPI(t, "")
 	mine := api2.add(Marker+"\nold report", "User")
-	res, err = newClient(t, srv2.URL, "ghp_personal_token").Upsert(context.Background(), pr7, "report")
+	res, err = newClient(t, srv2.URL, "ghp_personal_token").Upsert(context.Background(), pr7, Key{}, "report")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestUpsertIgnoresMarkerInHumanComment(t *testing.T) {
 // requests go below it.
 func TestEnterpriseAPIURL(t *testing.T) {
 	api, srv := newFakeAPI(t, "/api/v3")
-	if _, err := newClient(t, srv.URL+"/api/v3", testToken).Upsert(context.Background(), pr7, "report"); err != nil {
+	if _, err := newClient(t, srv.URL+"/api/v3", testToken).Upsert(context.Background(), pr7, Key{}, "report"); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range api.requests {
@@ -242,7 +242,7 @@ func TestPermissionErrors(t *testing.T) {
 			api, srv := newFakeAPI(t, "")
 			api.status[tc.method] = tc.status
 			api.headers = tc.headers
-			_, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, "report")
+			_, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, Key{}, "report")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -261,7 +261,7 @@ func TestNoPullRequest(t *testing.T) {
 	_, srv := newFakeAPI(t, "")
 	c := newClient(t, srv.URL, testToken)
 	// Number 0 would list every comment of the repository.
-	if _, err := c.Upsert(context.Background(), PullRequest{Owner: "owner", Repo: "repo"}, "x"); err == nil {
+	if _, err := c.Upsert(context.Background(), PullRequest{Owner: "owner", Repo: "repo"}, Key{}, "x"); err == nil {
 		t.Error("no error for pull request 0")
 	}
 }
@@ -282,11 +282,11 @@ func TestNew(t *testing.T) {
 }
 
 func TestBody(t *testing.T) {
-	if got := Body("## modseal: pass\n"); got != Marker+"\n## modseal: pass\n" {
+	if got := Body(Key{}, "## modseal: pass\n"); got != Marker+"\n## modseal: pass\n" {
 		t.Errorf("Body = %q", got)
 	}
 	// A report that already has the marker does not get it twice.
-	if got := Body(Marker + "\n\nx"); got != Marker+"\nx" {
+	if got := Body(Key{}, Marker+"\n\nx"); got != Marker+"\nx" {
 		t.Errorf("Body = %q", got)
 	}
 
@@ -294,7 +294,7 @@ func TestBody(t *testing.T) {
 	for i := 0; b.Len() < 3*MaxBody; i++ {
 		fmt.Fprintf(&b, "| error | hash-mismatch | go.sum:%d | é—ü %d |\n", i, i)
 	}
-	got := Body(b.String())
+	got := Body(Key{}, b.String())
 	if len(got) > MaxBody || utf8.RuneCountInString(got) > MaxBody {
 		t.Fatalf("body of %d bytes, want at most %d", len(got), MaxBody)
 	}
@@ -307,7 +307,7 @@ func TestBody(t *testing.T) {
 	}
 
 	// One enormous line is cut at a character boundary.
-	got = Body(strings.Repeat("é", MaxBody))
+	got = Body(Key{}, strings.Repeat("é", MaxBody))
 	if len(got) > MaxBody || !utf8.ValidString(got) {
 		t.Errorf("long line: %d bytes, valid %v", len(got), utf8.ValidString(got))
 	}
@@ -351,5 +351,166 @@ func TestScrub(t *testing.T) {
 	}
 	if Scrub("abc", "") != "abc" {
 		t.Error("Scrub with no token changed the text")
+	}
+}
+
+// The jobs of a matrix over modules each keep their own comment: the key
+// (command and directory) is in the marker, and a second run of each edits
+// its own comment, not the other's.
+func TestUpsertOneCommentPerKey(t *testing.T) {
+	api, srv := newFakeAPI(t, "")
+	c := newClient(t, srv.URL, testToken)
+	ctx := context.Background()
+	svc, api2, rootDiff := NewKey("audit", "./svc/"), NewKey("audit", "api"), NewKey("diff", ".")
+	ids := map[Key]int64{}
+	for _, k := range []Key{svc, api2, rootDiff} {
+		res, err := c.Upsert(ctx, pr7, k, "## modseal: fail\n"+k.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Updated {
+			t.Fatalf("%v: first run edited comment %d, want a new comment", k, res.ID)
+		}
+		ids[k] = res.ID
+	}
+	for _, k := range []Key{api2, svc, rootDiff} {
+		res, err := c.Upsert(ctx, pr7, k, "## modseal: pass\n"+k.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Updated || res.ID != ids[k] {
+			t.Fatalf("%v: second run %+v, want comment %d edited", k, res, ids[k])
+		}
+	}
+	if len(api.comments) != 3 {
+		t.Fatalf("%d comments, want 3", len(api.comments))
+	}
+	for _, cm := range api.comments {
+		k, ok := ParseMarker(cm.Body)
+		if !ok || ids[k] != cm.ID || !strings.HasSuffix(cm.Body, "## modseal: pass\n"+k.Dir) {
+			t.Errorf("comment %d: key %+v (%v), body %q", cm.ID, k, ok, cm.Body)
+		}
+	}
+	if got := api.comments[0].Body; !strings.HasPrefix(got, "<!-- modseal:comment command=audit dir=svc -->\n") {
+		t.Errorf("marker: %q", got)
+	}
+}
+
+// A comment an earlier modseal wrote has the keyless Marker: the first run
+// with no comment of its own takes it over (whatever its directory: the
+// only module may be svc/), so upgrading leaves no stale duplicate; the
+// next key gets a comment of its own. A comment of its own key wins over a
+// keyless one.
+func TestUpsertTakesOverKeylessComment(t *testing.T) {
+	api, srv := newFakeAPI(t, "")
+	old := api.add(Marker+"\n## modseal: fail\nold report", "Bot")
+	c := newClient(t, srv.URL, testToken)
+	ctx := context.Background()
+	root := NewKey("audit", ".")
+	res, err := c.Upsert(ctx, pr7, root, "## modseal: pass\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Updated || res.ID != old.ID || old.Body != root.Marker()+"\n## modseal: pass\n" {
+		t.Fatalf("root run: %+v, body %q: want the keyless comment %d taken over", res, old.Body, old.ID)
+	}
+	res, err = c.Upsert(ctx, pr7, NewKey("audit", "svc"), "svc report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Updated || len(api.comments) != 2 {
+		t.Fatalf("svc run: %+v, %d comments: want a new comment", res, len(api.comments))
+	}
+
+	// Only module svc/: its first keyed run takes the old comment over.
+	api, srv = newFakeAPI(t, "")
+	old = api.add(Marker+"\nold report", "Bot")
+	res, err = newClient(t, srv.URL, testToken).Upsert(ctx, pr7, NewKey("audit", "svc"), "svc report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Updated || res.ID != old.ID || len(api.comments) != 1 {
+		t.Fatalf("svc only: %+v, %d comments", res, len(api.comments))
+	}
+
+	// Its own comment first, a keyless one after it (an older modseal ran
+	// again): its own is edited.
+	api, srv = newFakeAPI(t, "")
+	mine := api.add(root.Marker()+"\nmine", "Bot")
+	keyless := api.add(Marker+"\nold", "Bot")
+	res, err = newClient(t, srv.URL, testToken).Upsert(ctx, pr7, root, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ID != mine.ID || keyless.Body != Marker+"\nold" {
+		t.Fatalf("%+v: want comment %d edited and %d left alone", res, mine.ID, keyless.ID)
+	}
+}
+
+// Update edits the comment of its key (or a keyless one) and never creates
+// one: a passing run in comment: on-failure mode.
+func TestUpdateNeverCreates(t *testing.T) {
+	api, srv := newFakeAPI(t, "")
+	c := newClient(t, srv.URL, testToken)
+	ctx := context.Background()
+	k := NewKey("audit", "svc")
+	res, err := c.Update(ctx, pr7, k, "## modseal: pass\n")
+	if err != nil || res != nil || len(api.comments) != 0 {
+		t.Fatalf("no comment yet: %+v, %v, %d comments", res, err, len(api.comments))
+	}
+	if got := strings.Join(api.methods(), " "); got != "GET" {
+		t.Errorf("requests %s, want GET only", got)
+	}
+	failed, err := c.Upsert(ctx, pr7, k, "## modseal: fail\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another module's comment is not this key's.
+	if res, err := c.Update(ctx, pr7, NewKey("audit", "api"), "## modseal: pass\n"); err != nil || res != nil {
+		t.Fatalf("other key: %+v, %v", res, err)
+	}
+	res, err = c.Update(ctx, pr7, k, "## modseal: pass\n")
+	if err != nil || res == nil || !res.Updated || res.ID != failed.ID {
+		t.Fatalf("after a failure: %+v, %v", res, err)
+	}
+	if len(api.comments) != 1 || !strings.HasSuffix(api.comments[0].Body, "## modseal: pass\n") {
+		t.Errorf("comments %+v", api.comments)
+	}
+}
+
+func TestMarker(t *testing.T) {
+	for _, tc := range []struct {
+		key    Key
+		marker string
+	}{
+		{Key{}, Marker},
+		{NewKey("audit", "."), "<!-- modseal:comment command=audit dir=. -->"},
+		{NewKey("diff", "svc/api/"), "<!-- modseal:comment command=diff dir=svc/api -->"},
+		{NewKey("audit", `svc\win`), "<!-- modseal:comment command=audit dir=svc/win -->"},
+		{NewKey("audit", "a b/-->x"), "<!-- modseal:comment command=audit dir=a%20b/--%3Ex -->"},
+	} {
+		if got := tc.key.Marker(); got != tc.marker {
+			t.Errorf("%+v: marker %q, want %q", tc.key, got, tc.marker)
+		}
+		k, ok := ParseMarker(tc.marker + "\r\nreport")
+		if !ok || k != tc.key {
+			t.Errorf("ParseMarker(%q) = %+v, %v", tc.marker, k, ok)
+		}
+		if b := Body(tc.key, "x"); b != tc.marker+"\nx" {
+			t.Errorf("Body = %q", b)
+		}
+	}
+	for _, body := range []string{"", "report", "<!-- modseal:commentary -->", "<!-- modseal:comment", " " + Marker, "x\n" + Marker, "<!-- modseal:comment dir=%zz -->"} {
+		if k, ok := ParseMarker(body); ok {
+			t.Errorf("ParseMarker(%q) = %+v, true", body, k)
+		}
+	}
+	// Unknown fields are ignored; a report that has a marker line already
+	// gets the key's instead.
+	if k, ok := ParseMarker("<!-- modseal:comment dir=svc future=x -->"); !ok || k != (Key{Dir: "svc"}) {
+		t.Errorf("unknown field: %+v, %v", k, ok)
+	}
+	if b := Body(NewKey("audit", "svc"), "<!-- modseal:comment command=diff dir=. -->\nx"); b != "<!-- modseal:comment command=audit dir=svc -->\nx" {
+		t.Errorf("Body = %q", b)
 	}
 }

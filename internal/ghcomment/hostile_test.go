@@ -37,7 +37,7 @@ func TestTokenNotSentOnRedirect(t *testing.T) {
 	}))
 	defer api.Close()
 
-	_, err := newClient(t, api.URL, testToken).Upsert(context.Background(), pr7, "report")
+	_, err := newClient(t, api.URL, testToken).Upsert(context.Background(), pr7, Key{}, "report")
 	if err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
 		t.Errorf("err = %v, want a refused redirect", err)
 	}
@@ -63,7 +63,7 @@ func TestSameOriginRedirect(t *testing.T) {
 		http.Redirect(w, r, "/new/"+strings.TrimPrefix(r.URL.RequestURI(), "/old/"), http.StatusTemporaryRedirect)
 	})
 	srv.Config.Handler = mux
-	if _, err := newClient(t, srv.URL+"/old", testToken).Upsert(context.Background(), pr7, "report"); err != nil {
+	if _, err := newClient(t, srv.URL+"/old", testToken).Upsert(context.Background(), pr7, Key{}, "report"); err != nil {
 		t.Fatal(err)
 	}
 	if len(api.requests) == 0 {
@@ -142,7 +142,7 @@ func TestErrorSanitized(t *testing.T) {
 		w.Write([]byte(`{"message":"boom\n::error file=main.go::pwned\u001b]0;title\u0007\u001b[2J"}`))
 	}))
 	defer srv.Close()
-	_, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, "report")
+	_, err := newClient(t, srv.URL, testToken).Upsert(context.Background(), pr7, Key{}, "report")
 	if err == nil {
 		t.Fatal("no error")
 	}
