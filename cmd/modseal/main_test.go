@@ -33,6 +33,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files (cmp targets) in testdata/script")
 
+// scriptBin, from $MODSEAL_TEST_BIN, is a modseal binary built apart for the
+// scripts to run. make test builds one without the race detector: the
+// race-instrumented test binary is several times slower to run as the
+// scripts' modseal, and the scripts check behaviour, not data races (make
+// test runs a set of them on the race-built binary too, see the Makefile).
+// Unset, the scripts run this test binary as modseal.
+var scriptBin = os.Getenv("MODSEAL_TEST_BIN")
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"modseal": func() {
@@ -118,6 +126,16 @@ func TestScripts(t *testing.T) {
 	}
 	buildProxy(t)
 	gocache := goEnv(t, "GOCACHE")
+	var binDir string
+	if scriptBin != "" {
+		if !filepath.IsAbs(scriptBin) || filepath.Base(scriptBin) != "modseal" {
+			t.Fatalf("MODSEAL_TEST_BIN=%s: want the absolute name of a binary called modseal", scriptBin)
+		}
+		if _, err := os.Stat(scriptBin); err != nil {
+			t.Fatalf("MODSEAL_TEST_BIN: %v", err)
+		}
+		binDir = filepath.Dir(scriptBin)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -147,13 +165,19 @@ func TestScripts(t *testing.T) {
 			} {
 				e.Setenv(k, v)
 			}
+			if binDir != "" {
+				// Ahead of the directory where testscript put this
+				// test binary as modseal.
+				e.Setenv("PATH", binDir+string(filepath.ListSeparator)+e.Getenv("PATH"))
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"fault-proxy": faultProxy,
-			"gen-gosum":   genGoSum,
-			"status":      status,
-			"zip-edit":    zipEdit,
+			"fault-proxy":  faultProxy,
+			"gen-gosum":    genGoSum,
+			"schema-valid": schemaValid,
+			"status":       status,
+			"zip-edit":     zipEdit,
 		},
 	})
 }
