@@ -1,13 +1,17 @@
 package main
 
 import (
+	"archive/tar"
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,8 +23,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/modseal/modseal/verify"
 )
@@ -217,18 +223,114 @@ func (x exprs) eval(t *testing.T, s string) string {
 	})
 }
 
-// cond evaluates an if: condition of the forms the action uses:
-// "PATH == 'literal'".
-func (x exprs) cond(t *testing.T, s string) bool {
+// cond evaluates an if: condition of the forms the action uses: terms
+// "PATH == 'literal'", "PATH != 'literal'" and "!cancelled()" joined by
+// &&. failed says whether an earlier step failed: a condition without a
+// status function then does not run the step, as on GitHub; with
+// "!cancelled()" it does.
+func (x exprs) cond(t *testing.T, s string, failed bool) bool {
 	t.Helper()
-	if s == "" {
-		return true
+	ok, status := true, false
+	for term := range strings.SplitSeq(s, "&&") {
+		term = strings.TrimSpace(term)
+		if term == "" && s == "" {
+			break
+		}
+		if term == "!cancelled()" {
+			status = true
+			continue
+		}
+		m := regexp.MustCompile(`^([a-z0-9_.-]+) (==|!=) '([^']*)'$`).FindStringSubmatch(term)
+		if m == nil {
+			t.Fatalf("the fake runner cannot evaluate if: %q", s)
+		}
+		if (x[m[1]] == m[3]) != (m[2] == "==") {
+			ok = false
+		}
 	}
-	m := regexp.MustCompile(`^([a-z0-9_.-]+) == '([^']*)'$`).FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		t.Fatalf("the fake runner cannot evaluate if: %q", s)
+	return ok && (status || !failed)
+}
+
+// fakeCache is actions/cache/restore and actions/cache/save: entries by
+// key, each the files below the runner's temporary directory that were
+// saved (or, for a poisoned entry, any files at all), by slash path
+// relative to RUNNER_TEMP, as actions/cache archives paths relative to the
+// workspace and extracts whatever the archive holds.
+type fakeCache struct {
+	mu      sync.Mutex
+	keys    []string // oldest first
+	entries map[string]map[string][]byte
+	saves   []string
+}
+
+func (c *fakeCache) put(key string, files map[string][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]map[string][]byte{}
 	}
-	return x[m[1]] == m[2]
+	if _, ok := c.entries[key]; ok {
+		return // entries are immutable: "Cache already exists"
+	}
+	c.keys = append(c.keys, key)
+	c.entries[key] = files
+}
+
+// step runs one actions/cache step and returns its outputs.
+func (c *fakeCache) step(t *testing.T, uses string, with map[string]string, runnerTemp string) map[string]string {
+	t.Helper()
+	path, key := with["path"], with["key"]
+	if path == "" || key == "" {
+		t.Fatalf("%s: path %q, key %q", uses, path, key)
+	}
+	rel, err := filepath.Rel(runnerTemp, path)
+	if err != nil || !filepath.IsLocal(rel) {
+		t.Fatalf("%s: the fake cache keeps paths below RUNNER_TEMP, not %s", uses, path)
+	}
+	switch name, _, _ := strings.Cut(uses, "@"); name {
+	case "actions/cache/restore":
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		hit, matched := false, ""
+		if _, ok := c.entries[key]; ok {
+			hit, matched = true, key
+		} else {
+			for _, prefix := range strings.Split(strings.TrimSpace(with["restore-keys"]), "\n") {
+				for i := len(c.keys) - 1; i >= 0 && matched == "" && prefix != ""; i-- {
+					if strings.HasPrefix(c.keys[i], prefix) {
+						matched = c.keys[i]
+					}
+				}
+			}
+		}
+		for name, data := range c.entries[matched] {
+			file := filepath.Join(runnerTemp, filepath.FromSlash(name))
+			os.MkdirAll(filepath.Dir(file), 0o755)
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return map[string]string{"cache-hit": strconv.FormatBool(hit), "cache-primary-key": key, "cache-matched-key": matched}
+	case "actions/cache/save":
+		files := map[string][]byte{}
+		filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				rel, _ := filepath.Rel(runnerTemp, p)
+				files[filepath.ToSlash(rel)], _ = os.ReadFile(p)
+			}
+			return nil
+		})
+		if len(files) == 0 {
+			return nil // "Path Validation Error: ... no cache is being saved"
+		}
+		c.put(key, files)
+		c.mu.Lock()
+		c.saves = append(c.saves, key)
+		c.mu.Unlock()
+		return nil
+	}
+	t.Fatalf("the fake runner cannot run %s", uses)
+	return nil
 }
 
 // fakeGitHub is the REST API of one repository's pull request 7: list,
@@ -307,6 +409,30 @@ type runner struct {
 	workspace string // GITHUB_WORKSPACE, the working directory of the steps
 	api       string // GITHUB_API_URL
 	env       []string
+	cache     fakeCache
+	// installMayFail: the install step may fail (the run ends there);
+	// otherwise only the step that runs modseal may.
+	installMayFail bool
+	// stopAfter: the id of the last step to run ("" for all).
+	stopAfter string
+}
+
+// stepEnv sets an env: value of the step with id in the runner's copy of
+// action.yml (e.g. the release URL and the pins of the install step).
+func (r *runner) stepEnv(id, key, value string) {
+	r.t.Helper()
+	for i := range r.action.Runs.Steps {
+		if s := &r.action.Runs.Steps[i]; s.ID == id {
+			if _, ok := s.Env[key]; !ok {
+				r.t.Fatalf("step %s has no env %s", id, key)
+			}
+			env := maps.Clone(s.Env)
+			env[key] = value
+			s.Env = env
+			return
+		}
+	}
+	r.t.Fatalf("action.yml has no step %s", id)
 }
 
 // actionRun is what one run of the action left behind.
@@ -336,6 +462,8 @@ func (r *runner) run(event string, inputs map[string]string) *actionRun {
 	os.WriteFile(summaryFile, nil, 0o644)
 
 	x := exprs{
+		"runner.os":          "Linux",
+		"runner.temp":        runnerTemp,
 		"github.action_path": r.root,
 		"github.action_ref":  strings.Repeat("ab", 20),
 		"github.token":       fakeToken,
@@ -360,8 +488,19 @@ func (r *runner) run(event string, inputs map[string]string) *actionRun {
 
 	res := &actionRun{outputs: map[string]string{}}
 	var stdout, stderr, outputFiles strings.Builder
+	failed := false
 	for i, s := range r.action.Runs.Steps {
-		if !x.cond(t, s.If) {
+		if !x.cond(t, s.If, failed) {
+			continue
+		}
+		if strings.HasPrefix(s.Uses, "actions/cache/") {
+			with := map[string]string{}
+			for k, v := range s.With {
+				with[k] = x.eval(t, v)
+			}
+			for k, v := range r.cache.step(t, s.Uses, with, runnerTemp) {
+				x["steps."+s.ID+".outputs."+k] = v
+			}
 			continue
 		}
 		if s.Uses != "" {
@@ -389,6 +528,7 @@ func (r *runner) run(event string, inputs map[string]string) *actionRun {
 			"GITHUB_API_URL="+r.api,
 			"GITHUB_SERVER_URL=https://github.test",
 			"GITHUB_RUN_ID=4242",
+			"RUNNER_OS=Linux",
 		)
 		for k, v := range s.Env {
 			env = append(env, k+"="+x.eval(t, v))
@@ -415,9 +555,12 @@ func (r *runner) run(event string, inputs map[string]string) *actionRun {
 				t.Fatalf("step %q: %v", s.Name, err)
 			}
 			res.exit = ee.ExitCode()
-			if i != len(r.action.Runs.Steps)-1 {
+			if s.ID != "modseal" && !(s.ID == "build" && r.installMayFail) {
 				t.Fatalf("step %q failed (exit %d):\n%s\n%s", s.Name, res.exit, so.String(), se.String())
 			}
+			failed = true
+		}
+		if s.ID != "" && s.ID == r.stopAfter {
 			break
 		}
 	}
@@ -525,6 +668,11 @@ func TestActionRun(t *testing.T) {
 			"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
 		},
 	}
+	// install-mode release (the default) with no pin for this source:
+	// the notice, then the source build. (Once action.yml pins a release
+	// of the same source, its pins would send the test to GitHub:
+	// TestActionRelease tests the download, against a local release.)
+	r.stepEnv("build", "MODSEAL_PINS", "")
 	var runs []*actionRun
 	check := func(name string, res *actionRun, exit int) {
 		t.Helper()
@@ -569,13 +717,16 @@ func TestActionRun(t *testing.T) {
 	}
 	firstID := comments[0]["id"].(int)
 	body := comments[0]["body"].(string)
-	if !strings.HasPrefix(body, "<!-- modseal:comment -->\n") || !strings.Contains(body, "## modseal: pass") {
+	// The marker names the command and the directory (one comment per
+	// module of a matrix): internal/cli's tests check its exact form.
+	if !regexp.MustCompile(`^<!-- modseal:comment[^\n]*-->\n`).MatchString(body) || !strings.Contains(body, "## modseal: pass") {
 		t.Errorf("clean: comment body:\n%s", body)
 	}
-	if !strings.Contains(res.stdout, "modseal: created the pull-request comment") || !strings.Contains(res.stdout, "commit "+strings.Repeat("ab", 20)) {
+	if !strings.Contains(res.stdout, "modseal: created the pull-request comment") || !strings.Contains(res.stdout, "commit "+strings.Repeat("ab", 20)) ||
+		!strings.Contains(res.stdout, "::notice title=modseal::no release binary is pinned for this revision of the action ("+strings.Repeat("ab", 20)+", ") {
 		t.Errorf("clean: stdout:\n%s", res.stdout)
 	}
-	if !strings.Contains(body, "[modseal in workflow run 4242](https://github.test/owner/repo/actions/runs/4242)") {
+	if !regexp.MustCompile(`\[[^\]\n]*workflow run 4242\]\(https://github\.test/owner/repo/actions/runs/4242\)`).MatchString(body) {
 		t.Errorf("clean: the comment does not link the run:\n%s", body)
 	}
 
@@ -845,4 +996,400 @@ func TestActionGoCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// actionEnv is the environment of the fake runner's steps: no network
+// (GOPROXY=off; the audits run with offline: true), the machine's module
+// and build caches, a fresh home.
+func actionEnv(t *testing.T) []string {
+	home := t.TempDir()
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"TMPDIR=" + os.TempDir(),
+		"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
+		"GOCACHE=" + goEnv(t, "GOCACHE"),
+		"GOPATH=" + filepath.Join(home, "go"),
+		"GOPROXY=off",
+		"GOFLAGS=",
+		"GOTOOLCHAIN=local",
+		"GONOSUMDB=", "GONOPROXY=", "GOPRIVATE=", "GOINSECURE=",
+		"XDG_CACHE_HOME=" + t.TempDir(),
+		"NO_COLOR=1",
+	}
+}
+
+// setEnv returns env with key set to value.
+func setEnv(env []string, key, value string) []string {
+	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+	return append(env, key+"="+value)
+}
+
+// localRelease is a release of modseal made here as goreleaser lays it
+// out: modseal_VERSION_OS_ARCH.tar.gz for this machine's platform, with the
+// binary at the top, and checksums.txt.
+type localRelease struct {
+	dir, archive, bin string
+}
+
+func buildLocalRelease(t *testing.T, root, version string) localRelease {
+	t.Helper()
+	dir := t.TempDir()
+	exe := ""
+	if goEnv(t, "GOHOSTOS") == "windows" {
+		exe = ".exe"
+	}
+	bin := filepath.Join(t.TempDir(), "modseal"+exe)
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-X github.com/modseal/modseal/internal/cli.version="+version, "-o", bin, "./cmd/modseal")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode int64
+	}{{"README.md", []byte("# modseal\n"), 0o644}, {"modseal" + exe, data, 0o755}} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(f.data)
+	}
+	tw.Close()
+	zw.Close()
+	archive := fmt.Sprintf("modseal_%s_%s_%s.tar.gz", strings.TrimPrefix(version, "v"), goEnv(t, "GOHOSTOS"), goEnv(t, "GOHOSTARCH"))
+	if err := os.WriteFile(filepath.Join(dir, archive), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if err := os.WriteFile(filepath.Join(dir, "checksums.txt"), fmt.Appendf(nil, "%x  %s\n", sum, archive), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return localRelease{dir: dir, archive: archive, bin: bin}
+}
+
+// releaseServer serves a release directory as GitHub serves release
+// assets, under /VERSION/NAME; tamper replaces every archive's bytes.
+type releaseServer struct {
+	dir      string
+	mu       sync.Mutex
+	requests int
+	tamper   bool
+}
+
+func (s *releaseServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests++
+	tamper := s.tamper
+	s.mu.Unlock()
+	_, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	data, err := os.ReadFile(filepath.Join(s.dir, filepath.Base(name)))
+	if !ok || err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if tamper {
+		data = append(data, "tampered"...)
+	}
+	w.Write(data)
+}
+
+func (s *releaseServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// releasePins runs scripts/release-check.sh pin on the release's checksums,
+// as the release process does: the MODSEAL_PINS lines for this checkout.
+func releasePins(t *testing.T, root string, rel localRelease) string {
+	t.Helper()
+	cmd := exec.Command("bash", "scripts/release-check.sh", "pin", filepath.Join(rel.dir, "checksums.txt"))
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("release-check.sh pin: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64} v9\.9\.9 [a-z0-9]+_[a-z0-9]+ [0-9a-f]{64}\n$`).Match(out) {
+		t.Fatalf("release-check.sh pin printed %q", out)
+	}
+	return string(out)
+}
+
+func releaseTestPrereqs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds modseal and runs the action's steps (skipped in -short mode)")
+	}
+	for _, tool := range []string{"bash", "go", "curl", "tar", "find", "xargs"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		if _, err := exec.LookPath("shasum"); err != nil {
+			t.Skip("neither sha256sum nor shasum is installed")
+		}
+	}
+}
+
+// TestActionRelease runs the action with install-mode release against a
+// local release served over HTTP, pinned in the install step's table by
+// scripts/release-check.sh pin: the pinned archive is downloaded, checked
+// and run, without a build; a download whose sha256 is not the pinned one
+// fails the step and is never run; a revision whose source no pin names,
+// and install-mode source, build from source.
+func TestActionRelease(t *testing.T) {
+	releaseTestPrereqs(t)
+	a, _ := readAction(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := buildLocalRelease(t, root, "v9.9.9")
+	rs := &releaseServer{dir: rel.dir}
+	srv := httptest.NewServer(rs)
+	defer srv.Close()
+	pins := releasePins(t, root, rel)
+
+	workspace := t.TempDir()
+	actionModule(t, workspace)
+	r := &runner{t: t, action: a, root: root, workspace: workspace, api: "http://127.0.0.1:1", env: actionEnv(t)}
+	r.stepEnv("build", "MODSEAL_RELEASES", srv.URL)
+	r.stepEnv("build", "MODSEAL_PINS", "0000 v0.0.1 plan9_386 0000\n"+pins)
+	offline := map[string]string{"offline": "true"}
+
+	// The pinned release: downloaded, checked, run; no go build.
+	res := r.run("push", offline)
+	if res.exit != 0 || res.outputs["result"] != "pass" || rs.count() != 1 {
+		t.Fatalf("release: exit %d, outputs %v, %d downloads\nstdout:\n%s\nstderr:\n%s", res.exit, res.outputs, rs.count(), res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "Installed modseal v9.9.9 from the release, sha256 ") || !strings.Contains(res.stdout, "modseal v9.9.9\n") || strings.Contains(res.stdout, "building modseal from source") {
+		t.Errorf("release: stdout:\n%s", res.stdout)
+	}
+
+	// A download that is not the pinned archive: the step fails, modseal
+	// does not run.
+	rs.mu.Lock()
+	rs.tamper = true
+	rs.mu.Unlock()
+	r.installMayFail = true
+	res = r.run("push", offline)
+	r.installMayFail = false
+	if res.exit != 2 || res.outputs["result"] != "" || !regexp.MustCompile(`(?m)^::error title=modseal::`+regexp.QuoteMeta(rel.archive)+` has sha256 [0-9a-f]{64}, not the [0-9a-f]{64} action.yml pins: not running it$`).MatchString(res.stdout) {
+		t.Errorf("tampered download: exit %d, outputs %v\nstdout:\n%s\nstderr:\n%s", res.exit, res.outputs, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stdout, "modseal v9.9.9") {
+		t.Errorf("tampered download: it ran:\n%s", res.stdout)
+	}
+	rs.mu.Lock()
+	rs.tamper = false
+	rs.mu.Unlock()
+
+	// install-mode source: the pins are not looked at.
+	before := rs.count()
+	res = r.run("push", map[string]string{"offline": "true", "install-mode": "source"})
+	if res.exit != 0 || rs.count() != before || strings.Contains(res.stdout, "v9.9.9") || strings.Contains(res.stdout, "::notice title=modseal::no release binary") {
+		t.Errorf("source: exit %d, %d downloads\nstdout:\n%s", res.exit, rs.count()-before, res.stdout)
+	}
+
+	// A revision whose Go source no pin names (here: the pins of another
+	// source): a notice, and the source build.
+	r.stepEnv("build", "MODSEAL_PINS", strings.Repeat("0", 64)+pins[64:])
+	res = r.run("push", offline)
+	if res.exit != 0 || rs.count() != before || !regexp.MustCompile(`(?m)^::notice title=modseal::no release binary is pinned for this revision of the action \(a{0}[^)]*\): building modseal from source$`).MatchString(res.stdout) {
+		t.Errorf("unpinned: exit %d, %d downloads\nstdout:\n%s", res.exit, rs.count()-before, res.stdout)
+	}
+
+	// A mode that does not exist.
+	r.installMayFail = true
+	res = r.run("push", map[string]string{"offline": "true", "install-mode": "binary"})
+	if res.exit != 2 || !strings.Contains(res.stdout, `::error title=modseal::install-mode must be release or source, not "binary"`) {
+		t.Errorf("bad mode: exit %d\nstdout:\n%s", res.exit, res.stdout)
+	}
+}
+
+// poisonModule writes, in dir, a module requiring example.com/poison
+// v1.0.0, and in modcache a module cache where that version's zip has been
+// tampered with (another valid module zip; no extracted directory, so the
+// zip's hash is the only check). go.sum has the genuine hashes. It returns
+// the tampered zip's file and the genuine zip's h1.
+func poisonModule(t *testing.T, dir, modcache string) (zipFile, h1 string) {
+	t.Helper()
+	const gomod = "module example.com/poison\n\ngo 1.21\n"
+	mkzip := func(src string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for name, data := range map[string]string{"go.mod": gomod, "poison.go": src} {
+			w, _ := zw.Create("example.com/poison@v1.0.0/" + name)
+			io.WriteString(w, data)
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	dl := filepath.Join(modcache, "cache", "download", "example.com", "poison", "@v")
+	os.MkdirAll(dl, 0o755)
+	genuine := filepath.Join(t.TempDir(), "genuine.zip")
+	os.WriteFile(genuine, mkzip("package poison\n\nconst V = 1\n"), 0o644)
+	h1, err := dirhash.HashZip(genuine, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modH1, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(gomod)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipFile = filepath.Join(dl, "v1.0.0.zip")
+	os.WriteFile(zipFile, mkzip("package poison\n\nconst V = 666 // tampered\n"), 0o644)
+	os.WriteFile(filepath.Join(dl, "v1.0.0.mod"), []byte(gomod), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/poisontest\n\ngo 1.21\n\nrequire example.com/poison v1.0.0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.sum"), []byte("example.com/poison v1.0.0 "+h1+"\nexample.com/poison v1.0.0/go.mod "+modH1+"\n"), 0o644)
+	return zipFile, h1
+}
+
+// TestActionCachePoison: a restored cache can never make a check pass that
+// would fail without it. The cache restored here (as a crafted archive
+// could) holds a verification-cache entry saying the tampered zip's bytes
+// hash to go.sum's h1, and damaged checksum-database state. modseal trusts
+// its own verification cache (the control run shows the poisoned entry
+// would pass the tampered zip), so the action takes nothing but sumdb/ from
+// a restored cache: the audit still fails with hash-mismatch. (What sumdb/
+// holds is authenticated by the database's signatures:
+// testdata/script/ship_c_cache_poison.txtar.)
+func TestActionCachePoison(t *testing.T) {
+	releaseTestPrereqs(t)
+	a, _ := readAction(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The release install: the source build would need modseal's own
+	// dependencies in this test's module cache.
+	rel := buildLocalRelease(t, root, "v9.9.9")
+	srv := httptest.NewServer(&releaseServer{dir: rel.dir})
+	defer srv.Close()
+	pins := releasePins(t, root, rel)
+
+	workspace, modcache := t.TempDir(), t.TempDir()
+	zipFile, h1 := poisonModule(t, workspace, modcache)
+	env := setEnv(actionEnv(t), "GOMODCACHE", modcache)
+	key, err := os.ReadFile(zipFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := fmt.Sprintf("%x", sha256.Sum256(key))
+	entry := "modseal-cache/modseal/verified/" + k[:2] + "/" + k + ".h1"
+	poison := map[string][]byte{
+		entry: []byte(h1 + "\n"),
+		"modseal-cache/modseal/sumdb/config/sum.golang.org/latest":        []byte("go.sum database tree\n999999999\nAAAA\n\n— forged\n"),
+		"modseal-cache/modseal/sumdb/cache/0000.pack":                     []byte("modseal sumdb pack 1\nforged\n"),
+		"modseal-cache/modseal/download/example.com/poison/@v/v1.0.0.zip": key,
+	}
+
+	// Control: modseal itself, pointed at the poisoned cache, passes the
+	// tampered zip. Were that to change (an authenticated verification
+	// cache), this test would need a stronger poison.
+	poisoned := t.TempDir()
+	for name, data := range poison {
+		p := filepath.Join(poisoned, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, data, 0o644)
+	}
+	for _, cacheDir := range []string{t.TempDir(), filepath.Join(poisoned, "modseal-cache", "modseal")} {
+		cmd := exec.Command(rel.bin, "audit", "--offline", "--cache-dir", cacheDir, ".")
+		cmd.Dir, cmd.Env = workspace, env
+		out, err := cmd.CombinedOutput()
+		rc := 0
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+			rc = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[!strings.Contains(cacheDir, "modseal-cache")]; rc != want {
+			t.Fatalf("control, cache %s: exit %d, want %d\n%s", cacheDir, rc, want, out)
+		}
+	}
+
+	r := &runner{t: t, action: a, root: root, workspace: workspace, api: "http://127.0.0.1:1", env: env}
+	r.stepEnv("build", "MODSEAL_RELEASES", srv.URL)
+	r.stepEnv("build", "MODSEAL_PINS", pins)
+	r.cache.put("modseal-sumdb-Linux-000000000000000000000000", poison)
+	res := r.run("push", map[string]string{"offline": "true"})
+	if res.exit != 1 || res.outputs["result"] != "fail" || !regexp.MustCompile(`(?m)^::error file=go\.sum,line=1,title=hash-mismatch::example\.com/poison@v1\.0\.0: module zip`).MatchString(res.stdout) {
+		t.Fatalf("poisoned cache: exit %d, outputs %v\nstdout:\n%s\nstderr:\n%s", res.exit, res.outputs, res.stdout, res.stderr)
+	}
+	// The step after the failure saved the cache under the new key: only
+	// sumdb/, never what the poisoned cache brought besides.
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	for _, key := range r.cache.saves {
+		for name := range r.cache.entries[key] {
+			if !strings.HasPrefix(name, "modseal-cache/modseal/sumdb/") {
+				t.Errorf("cache %s holds %s", key, name)
+			}
+		}
+	}
+}
+
+// TestActionInstallTime measures how long the action takes to get modseal
+// ready: the steps before the one that runs it (the Go check, the cache's
+// key, the install), with install-mode release against a local release
+// served over HTTP (median of 5), and with the source build from an empty
+// build cache, as on a fresh runner, and from a warm one (medians of 3).
+// The module cache is warm in every case: on a hosted runner the source
+// build also downloads modseal's dependencies, and the release download
+// comes from GitHub instead of this machine. MODSEAL_MEASURE_INSTALL=1
+// runs it (go test ./cmd/modseal -run TestActionInstallTime -v);
+// docs/release.md has the figures.
+func TestActionInstallTime(t *testing.T) {
+	if os.Getenv("MODSEAL_MEASURE_INSTALL") == "" {
+		t.Skip("a measurement, not a test: set MODSEAL_MEASURE_INSTALL=1")
+	}
+	releaseTestPrereqs(t)
+	a, _ := readAction(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := buildLocalRelease(t, root, "v9.9.9")
+	srv := httptest.NewServer(&releaseServer{dir: rel.dir})
+	defer srv.Close()
+	workspace := t.TempDir()
+	actionModule(t, workspace)
+	r := &runner{t: t, action: a, root: root, workspace: workspace, api: "http://127.0.0.1:1", env: actionEnv(t), stopAfter: "build"}
+	r.stepEnv("build", "MODSEAL_RELEASES", srv.URL)
+	r.stepEnv("build", "MODSEAL_PINS", releasePins(t, root, rel))
+	median := func(name string, n int, inputs map[string]string, before func()) time.Duration {
+		var ds []time.Duration
+		for range n {
+			if before != nil {
+				before()
+			}
+			start := time.Now()
+			res := r.run("push", inputs)
+			d := time.Since(start)
+			if res.exit != 0 {
+				t.Fatalf("%s: exit %d\n%s\n%s", name, res.exit, res.stdout, res.stderr)
+			}
+			if release := strings.Contains(res.stdout, "from the release"); release != (inputs["install-mode"] == "") {
+				t.Fatalf("%s: installed from the release: %v\n%s", name, release, res.stdout)
+			}
+			ds = append(ds, d)
+		}
+		slices.Sort(ds)
+		t.Logf("%-34s median %7.2fs of %v", name, ds[len(ds)/2].Seconds(), ds)
+		return ds[len(ds)/2]
+	}
+	median("install-mode release", 5, map[string]string{}, nil)
+	warm := r.env
+	median("install-mode source, cold GOCACHE", 3, map[string]string{"install-mode": "source"}, func() { r.env = setEnv(warm, "GOCACHE", t.TempDir()) })
+	r.env = warm
+	median("install-mode source, warm GOCACHE", 3, map[string]string{"install-mode": "source"}, nil)
 }

@@ -406,13 +406,25 @@ key that cannot be read is exit 2.
 
 # GitHub Action and pull-request comments
 
-action.yml (composite) checks the runner's Go, builds modseal from the
-action's own checkout and runs "modseal action", its entry point (not listed
-in "modseal help"; "modseal help action" describes it). modseal action reads
+action.yml (composite) checks the runner's Go, installs modseal and runs
+"modseal action", its entry point (not listed in "modseal help"; "modseal
+help action" describes it). With install-mode release (the default) the
+install step runs the release binary that the action's revision pins in its
+MODSEAL_PINS table, keyed by the sha256 of its Go source (*.go, go.mod,
+go.sum) and the platform, and only if the downloaded archive's sha256 is the
+pinned one (a mismatch is exit 2 and nothing runs); a revision no pin names
+builds from source with a notice, as install-mode source always does
+(docs/release.md). With cache true (the default) the sumdb/ part of
+modseal's cache is restored and saved with actions/cache, keyed by the
+runner's OS and the hash of go.sum and go.work.sum; modseal runs with
+XDG_CACHE_HOME at the restored directory, from which everything but sumdb/
+is removed first: sumdb/ is authenticated by the checksum database's
+signatures, the rest (the verification cache above all) is not. modseal action reads
 the action's inputs from MODSEAL_* variables (MODSEAL_COMMAND,
 MODSEAL_WORKING_DIRECTORY, MODSEAL_BASE_REF, MODSEAL_FAIL_ON,
 MODSEAL_OFFLINE, MODSEAL_SARIF_FILE, MODSEAL_KEY, MODSEAL_VERIFY_CACHE,
-MODSEAL_COMMENT, MODSEAL_GITHUB_TOKEN), checks them, and runs audit, diff or
+MODSEAL_COMMENT (true, false or on-failure), MODSEAL_GITHUB_TOKEN), checks
+them, and runs audit, diff or
 snapshot once, in-process, with --format github (and --sarif for the
 sarif-file input): the annotations, the job summary, the SARIF file and the
 step outputs result, findings, errors, graph-digest, drift and sarif-file,
