@@ -626,6 +626,7 @@ func actionModule(t *testing.T, dir string) string {
 // from origin. The audits run with offline: true and GOPROXY=off, so nothing
 // reaches the network.
 func TestActionRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds modseal and runs the action's steps (skipped in -short mode)")
 	}
@@ -1147,6 +1148,7 @@ func releaseTestPrereqs(t *testing.T) {
 // fails the step and is never run; a revision whose source no pin names,
 // and install-mode source, build from source.
 func TestActionRelease(t *testing.T) {
+	t.Parallel()
 	releaseTestPrereqs(t)
 	a, _ := readAction(t)
 	root, err := filepath.Abs("../..")
@@ -1264,6 +1266,7 @@ func poisonModule(t *testing.T, dir, modcache string) (zipFile, h1 string) {
 // holds is authenticated by the database's signatures:
 // testdata/script/ship_c_cache_poison.txtar.)
 func TestActionCachePoison(t *testing.T) {
+	t.Parallel()
 	releaseTestPrereqs(t)
 	a, _ := readAction(t)
 	root, err := filepath.Abs("../..")

@@ -17,6 +17,7 @@ import (
 // pre-commit builds modseal with the go command, from the module cache (or
 // the module proxy for anything missing).
 func TestPreCommit(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
 	}
@@ -96,6 +97,7 @@ func TestPreCommit(t *testing.T) {
 // the module of each staged file, each once; modseal-audit-repo-mod audits
 // every module, leaving testdata/ out.
 func TestPreCommitMonorepo(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
 	}
