@@ -661,6 +661,7 @@ One concept per package; the folder names are the architecture.
 	internal/ghcomment        the sticky pull-request comment (the only importer of go-github)
 	internal/sign             DSSE signatures (the only importer of sigstore)
 	internal/gocmd            the only place that runs a program (the go command, git)
+	internal/atomicfile       writing a file through a temporary file and a rename
 	internal/testproxy        test-only module proxy built from testdata/mod
 
 all_test.go enforces the layering: verify and graph never reach, even

@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/modseal/modseal/internal/atomicfile"
 	"github.com/modseal/modseal/verify"
 )
 
@@ -46,24 +47,8 @@ func (c zipCache) Get(key [sha256.Size]byte) (string, bool) {
 // one; it is not synced (renameio would sync each): an entry lost in a
 // crash is a miss, and the zip is hashed again.
 func (c zipCache) Put(key [sha256.Size]byte, h1 string) error {
-	name := c.path(key)
-	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+	return atomicfile.Write(c.path(key), 0o644, false, func(w io.Writer) error {
+		_, err := io.WriteString(w, h1+"\n")
 		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(h1 + "\n")
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	})
 }

@@ -258,7 +258,7 @@ func runAction(ctx context.Context, args []string, stdout, stderr io.Writer, env
 
 	if file := getenv("GITHUB_STEP_SUMMARY"); file != "" {
 		if md, err := os.ReadFile(a.md); err == nil {
-			if err := appendTo(file, md, true); err != nil {
+			if err := report.AppendFile(file, md, true); err != nil {
 				a.workflow("warning", fmt.Sprintf("writing the job summary: %v", err))
 			}
 		}
@@ -442,7 +442,7 @@ func (a *actionRun) finish(status int) int {
 		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
 	}
 	if file := gocmd.Getenv(a.environ, "GITHUB_OUTPUT"); file != "" {
-		if err := appendTo(file, []byte(b.String()), false); err != nil {
+		if err := report.AppendFile(file, []byte(b.String()), false); err != nil {
 			fmt.Fprintf(a.stderr, "modseal: writing the step outputs: %v\n", err)
 			return ExitFailure
 		}
@@ -460,37 +460,9 @@ func (a *actionRun) workflow(command, msg string) {
 }
 
 func (a *actionRun) appendMD(s string) {
-	if err := appendTo(a.md, []byte(s), true); err != nil {
+	if err := report.AppendFile(a.md, []byte(s), true); err != nil {
 		a.workflow("warning", fmt.Sprintf("writing the report: %v", err))
 	}
-}
-
-// appendTo appends data to file in one write, creating it if need be. What
-// is there already is ended with a line break if it lacks one, and with
-// blankLine is followed by an empty line (a Markdown block break).
-func appendTo(file string, data []byte, blankLine bool) error {
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, fi.Size()-1); err == nil {
-			var sep []byte
-			if last[0] != '\n' {
-				sep = append(sep, '\n')
-			}
-			if blankLine {
-				sep = append(sep, '\n')
-			}
-			data = append(sep, data...)
-		}
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // readStepOutputs reads a $GITHUB_OUTPUT file: name=value lines and

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/modseal/modseal/internal/atomicfile"
 	"github.com/modseal/modseal/internal/gitrev"
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/verify"
@@ -162,37 +163,11 @@ func writeFileAtomic(file string, write func(io.Writer) error) error {
 	return err
 }
 
-// atomicWrite writes data to the file name through a temporary file next to
-// it, synced, then renamed over name, so name is never seen half written.
-// The directory is created if need be, and the file gets the mode perm.
-// (go-internal's renameio did this, but it is deprecated, and its file mode
-// is always 0600.)
-func atomicWrite(name string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
+// atomicWrite writes data to the file name atomically and durably
+// (atomicfile), with the mode perm.
+func atomicWrite(name string, data []byte, perm fs.FileMode) error {
+	return atomicfile.Write(name, perm, true, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
+	})
 }

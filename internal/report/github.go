@@ -107,7 +107,7 @@ func (g *GitHub) Write(w io.Writer, r *Report) error {
 		}
 	}
 	if g.OutputFile != "" {
-		if e := appendFile(g.OutputFile, stepOutputs(r, g.failed(r)), false); e != nil {
+		if e := AppendFile(g.OutputFile, stepOutputs(r, g.failed(r)), false); e != nil {
 			err = errors.Join(err, fmt.Errorf("writing the step outputs: %w", e))
 		}
 	}
@@ -332,7 +332,7 @@ func appendSummary(file string, render func(limit int) []byte, limit int) error 
 	if limit < 256 {
 		return nil
 	}
-	return appendFile(file, render(limit), true)
+	return AppendFile(file, render(limit), true)
 }
 
 // severityCell is the Markdown of a severity: the word itself for the three
@@ -387,11 +387,11 @@ func writeOutput(b *bytes.Buffer, name, value string) {
 	fmt.Fprintf(b, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
 }
 
-// appendFile appends data to file in one write, creating it if need be.
+// AppendFile appends data to file in one write, creating it if need be.
 // Earlier steps may have written to the file: if its content does not end in
 // a line break, one is added first, so the two are not run together; with
 // blankLine, an empty line is made to separate them (a Markdown block break).
-func appendFile(file string, data []byte, blankLine bool) error {
+func AppendFile(file string, data []byte, blankLine bool) error {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modseal/modseal/internal/atomicfile"
 )
 
 // A packStore is the checksum database cache on disk: pack files, each
@@ -321,29 +323,8 @@ func (s *packStore) flush() error {
 	return nil
 }
 
-// writeAtomic writes name through a temporary file in the same directory
-// and a rename, creating the directory if needed: a reader never sees a
-// partial file. The file is mode 0644, readable by others sharing the
-// cache (renameio's temporary files are 0600).
+// writeAtomic writes name atomically (atomicfile), mode 0644, without a
+// sync: the cache is authenticated whenever it is read.
 func writeAtomic(name string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return atomicfile.Write(name, 0o644, false, write)
 }
