@@ -35,6 +35,9 @@ const (
 	RuleDriftGoVersion        = "drift-go-version"
 	RuleDriftGraph            = "drift-graph"
 	RuleSnapshotSignature     = "snapshot-signature"
+	RuleTagMoved              = "tag-moved"
+	RuleTagUnpublished        = "tag-unpublished"
+	RuleTagInvalid            = "tag-invalid"
 )
 
 // A Rule describes one rule id: everything modseal says about it, in one
@@ -71,8 +74,7 @@ type Rule struct {
 }
 
 // Rules lists every rule id modseal knows, in the contract's order. The
-// contract's release-check rules (tag-moved, tag-unpublished, tag-invalid)
-// join it with the release check itself.
+// tag-* rules are release check's, about the module's own release tags.
 var Rules = []Rule{
 	{
 		ID: RuleGoModSyntax, Severity: SeverityError, SecuritySeverity: "4.0", Precision: "very-high",
@@ -265,6 +267,24 @@ var Rules = []Rule{
 		Summary:     "the snapshot's signature is missing or invalid",
 		Description: "The snapshot's signature is missing although `--key` was given, does not verify, or covers files whose digests differ from the files on disk.",
 		Help:        "Review the changes, then sign a fresh snapshot with `modseal snapshot --sign-key KEY`; or find out who changed `.modseal/graph.json` or the files it covers without re-signing.",
+	},
+	{
+		ID: RuleTagMoved, Severity: SeverityError, SecuritySeverity: "9.0", Precision: "very-high",
+		Summary:     "a release tag's content differs from what the checksum database recorded",
+		Description: "The module zip or go.mod the go command builds from the commit a release tag names today hashes differently from what the checksum database recorded for that version: the tag was moved or re-created after the version was first fetched. Every user who fetches the version through the checksum database gets `SECURITY ERROR`.",
+		Help:        "Never move a published tag: the database's record is permanent. Put the tag back on the commit the database's content came from, and publish the change as a new version.",
+	},
+	{
+		ID: RuleTagUnpublished, Severity: SeverityNote, SecuritySeverity: "1.0", Precision: "high",
+		Summary:     "the checksum database has no record of this tagged version yet",
+		Description: "The checksum database does not know this tagged version yet: nobody has fetched it through the module proxy. Its content is fixed by the first fetch.",
+		Help:        "Once the tag is final, ask the proxy for it (`GOPROXY=https://proxy.golang.org go list -m MODULE@VERSION`) and run `modseal release check` again; from then on the tag must never move.",
+	},
+	{
+		ID: RuleTagInvalid, Severity: SeverityError, SecuritySeverity: "3.0", Precision: "very-high",
+		Summary:     "the tag is not a valid version of the module path",
+		Description: "The tag names a version the go command refuses for this module path: a major version that does not match the path's `/vN` suffix, `v2` or later of a module with a go.mod and no suffix (which could only be `+incompatible`), or a version that is not canonical semver.",
+		Help:        "Tag major versions 2 and up of a module with a go.mod at `vN` only after changing the module path to end in `/vN`; otherwise keep to `v0` or `v1` tags. Delete the invalid tag before anyone depends on it.",
 	},
 }
 

@@ -113,6 +113,9 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	drift-go-version         note     the go or toolchain line changed
 	drift-graph              note     requirement edges changed without a build-list change
 	snapshot-signature       error    the snapshot's signature is missing (with --key) or invalid
+	tag-moved                error    (release check) a release tag's content hashes differ from the checksum database's
+	tag-unpublished          note     (release check) the checksum database has no record of this tagged version yet
+	tag-invalid              error    (release check) the tag is not a valid version of the module path
 
 diff reports drift at these severities; audit, with a snapshot committed,
 reports every drift as an error (the snapshot is out of date).

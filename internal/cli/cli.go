@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runPRComment(ctx, rest, stdout, stderr, e)
 	case "list-modules":
 		return runListModules(ctx, rest, stdout, stderr, e)
+	case "release":
+		return runRelease(ctx, rest, stdin, stdout, stderr, e)
+	case "explain":
+		return runExplain(ctx, rest, stdout, stderr, e)
 	case "action":
 		// action runs audit and diff through Main, which prints their
 		// messages, and returns the status they decided.
@@ -93,8 +97,11 @@ Usage:
 	modseal diff [flags] [DIR]       report drift from the snapshot or from --base-ref REV
 	modseal hash [flags] TARGET      print the h1 hash of a zip, module directory, go.mod file or path@version
 	modseal hook install [DIR]       install a git pre-commit hook running the offline audit
+	                                 (--pre-push: a pre-push hook running release check --pre-push)
 	modseal hook run [--mod|--repo-mod] [FILE...]  the offline audit the hooks run, per module
 	modseal list-modules [DIR]       print the module directories below DIR (--format json for a matrix)
+	modseal release check [DIR]      check the module's release tags against the checksum database
+	modseal explain MODULE@VERSION [DIR]  every view of one module version, who agrees, and a verdict
 	modseal pr-comment FILE          post FILE as the pull request's modseal comment (used by the GitHub Action)
 	modseal version                  print version, commit and Go version
 	modseal help [command]         show help

@@ -41,8 +41,8 @@ two properties GitHub code scanning reads from the SARIF log:
   where it rests on unauthenticated metadata or a pattern (origin-mismatch,
   insecure-setting).
 
-` + "`modseal release check`" + ` adds tag-moved, tag-unpublished and tag-invalid; the
-manual (` + "`go doc github.com/modseal/modseal/cmd/modseal`" + `) describes them.
+The tag-* rules are ` + "`modseal release check`" + `'s: they are about the module's own
+release tags, not its dependencies.
 
 | rule | severity | security-severity | precision | meaning |
 |---|---|---:|---|---|
