@@ -43,7 +43,12 @@ func Run(ctx context.Context, opts Options) (*verify.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.conclude(res, c)
+	res, err = r.conclude(res, c)
+	if err != nil {
+		return nil, err
+	}
+	r.explainMismatches(ctx, res)
+	return res, nil
 }
 
 // run is one audit's inputs, fixed before any check starts: the checks
@@ -97,10 +102,7 @@ func prepare(ctx context.Context, opts Options) (*run, *verify.Report, error) {
 		return nil, nil, fmt.Errorf("cannot ask the go command about %s: %v", dir, err)
 	}
 	res := &verify.Report{Dir: dir}
-	res.Findings = verify.CheckSettings(verify.Settings{
-		GOSUMDB: env.GOSUMDB, GONOSUMDB: env.GONOSUMDB, GOPRIVATE: env.GOPRIVATE,
-		GOINSECURE: env.GOINSECURE, GOFLAGS: env.GOFLAGS,
-	})
+	res.Findings = settingsFindings(env, dir, opts.Environ)
 	ld, fs, skipped, err := load(env, dir)
 	if err != nil {
 		return nil, nil, err
