@@ -290,8 +290,9 @@ verified, and a database that shows a history inconsistent with the one seen
 before (a forked log), or serves data that does not hash to its own signed
 tree, is a SECURITY ERROR: exit 2 with a message that starts with those
 words. Every online run fetches the database's latest signed tree head and
-proves it consistent with the saved one, and with the go command's, even
-when every lookup is answered from the cache, so a fork is caught in the run
+proves it consistent with the saved one, with the go command's, and with
+the checkpoint committed with a snapshot (see "The checkpoint"), even when
+every lookup is answered from the cache, so a fork is caught in the run
 that meets it: a warm run costs about two requests (the tree head, and the
 tiles of its consistency proof when the log has grown) and needs the
 database. The go command's own sumdb cache (GOMODCACHE/cache/download/sumdb) is
@@ -387,12 +388,41 @@ A hash that changed in go.sum for a module already in modseal's cache is
 refused by the go command itself ("SECURITY ERROR"): diff then exits 2; a
 republished module whose go.sum line changed with it is drift-sum-changed.
 
+# The checkpoint
+
+On hosted runners modseal's cache is usually gone, and with it the tree head
+that catches a forked checksum database. So an online snapshot also verifies
+go.sum against the checksum database (only that check, or the whole audit
+with --sign-key) and writes the signed tree head it verified against, as the
+database served it, next to the snapshot: .modseal/sumdb-checkpoint. Commit
+it with graph.json (which stays byte-for-byte deterministic: the checkpoint
+is its own file). audit, and diff with a snapshot file, then prove the
+database's latest tree head consistent with the committed checkpoint before
+anything else, so a database that shows CI another history than it showed
+the developer who made the snapshot is a SECURITY ERROR (exit 2), with an
+empty cache and no outside service. The proof costs the tiles of one
+consistency proof.
+
+When the database disputes go.sum (sumdb-mismatch, sumdb-missing), snapshot
+still writes graph.json but no checkpoint, lists the disputed lines on
+stderr and exits 1. When it cannot be reached, or GOSUMDB is off, or every
+module is private, no checkpoint is written and stderr says why; the
+earlier checkpoint, if any, stays (it is still a tree head the database
+showed). An offline snapshot leaves it alone. A checkpoint the current
+GOSUMDB did not sign (the database was changed) is not compared, and
+"skipped sumdb-checkpoint" says so; one that claims the database's name
+but does not verify with its key is exit 2, naming the file: restore it
+from git, or run modseal snapshot again. --offline lists the proof as
+skipped. A signed snapshot's statement lists the checkpoint as a subject
+and records it in its predicate; with --key, that signed checkpoint is a
+witness too.
+
 # Signatures
 
 snapshot --sign-key KEY first audits DIR, then writes FILE.sig: a DSSE
 envelope (payloadType application/vnd.in-toto+json) of an in-toto Statement
 v1 whose subjects are go.mod, go.sum, go.work and go.work.sum where present,
-and the snapshot, each with its sha256; predicateType
+the snapshot, and the checkpoint next to it where present, each with its sha256; predicateType
 https://github.com/modseal/modseal/graph/v1; predicate graph_digest,
 content_digest, the checksum-database checkpoint the audit verified and the
 audit's counts. Keys are PEM ECDSA (P-256 and up), Ed25519 or RSA (2048 bits

@@ -36,6 +36,11 @@ type Options struct {
 	// revision: what a commit can have tampered with. The others are listed
 	// as skipped. "" verifies every module.
 	ChangedSince string
+	// Checkpoints are more signed tree heads of the checksum database seen
+	// before, by what names them in messages (the signed snapshot's, with
+	// --key): the database's latest is proved consistent with each, as with
+	// the committed checkpoint (CheckpointFile), which Run reads itself.
+	Checkpoints map[string][]byte
 	// Progress, if set, is called as module hashes are checked.
 	Progress func(done, total int, bytes int64)
 }

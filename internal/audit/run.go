@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,10 @@ type run struct {
 	env       *graph.Env
 	ld        *loaded
 	committed *graph.Snapshot // nil if none is committed
-	fetcher   *modproxy.Fetcher
+	// checkpoints are the checksum database tree heads seen before that
+	// the database's latest must be consistent with, by what names them.
+	checkpoints map[string][]byte
+	fetcher     *modproxy.Fetcher
 }
 
 // An outcome is what a check found: findings, what it left unchecked, and
@@ -116,6 +120,15 @@ func prepare(ctx context.Context, opts Options) (*run, *verify.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	checkpoints := maps.Clone(opts.Checkpoints)
+	if cp, err := ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(CheckpointFile))); err != nil {
+		return nil, nil, err
+	} else if cp != nil {
+		if checkpoints == nil {
+			checkpoints = make(map[string][]byte)
+		}
+		checkpoints["the committed checkpoint "+CheckpointFile] = cp
+	}
 	var paths []string
 	for _, m := range ld.mods {
 		if m.mf != nil && m.mf.Module != nil {
@@ -123,7 +136,7 @@ func prepare(ctx context.Context, opts Options) (*run, *verify.Report, error) {
 		}
 	}
 	res.Module = strings.Join(paths, ",")
-	r := &run{opts: opts, dir: dir, g: g, env: env, ld: ld, committed: committed}
+	r := &run{opts: opts, dir: dir, g: g, env: env, ld: ld, committed: committed, checkpoints: checkpoints}
 	r.fetcher = &modproxy.Fetcher{
 		Proxy:   env.GOPROXY,
 		NoProxy: env.GONOPROXY,
@@ -241,7 +254,7 @@ func (r *run) check(ctx context.Context) (*checked, error) {
 	if !allSkipped(skip, checkSumDB) {
 		wg.Go(func() {
 			s := &c.sumdb
-			fs, skipped, checkpoint, err := sumdbCheck(ctx, r.env, r.ld.sums, opts)
+			fs, skipped, checkpoint, err := sumdbCheck(ctx, r.env, r.ld.sums, r.checkpoints, opts)
 			s.out.findings, s.out.skipped, s.checkpoint = fs, skipped, checkpoint
 			var se *verify.SecurityError
 			switch {

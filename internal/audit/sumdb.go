@@ -44,9 +44,15 @@ func NewSumDBClient(db *verify.SumDB, env *graph.Env, cacheDir string, hc *http.
 
 // sumdbCheck verifies every go.sum line of a public module against the
 // checksum database GOSUMDB names.
-func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opts Options) ([]verify.Finding, []verify.Skipped, string, error) {
+// The database's latest tree head is proved consistent with checkpoints
+// (by what names them) first, so a fork is caught with an empty cache.
+func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, checkpoints map[string][]byte, opts Options) ([]verify.Finding, []verify.Skipped, string, error) {
 	if opts.Offline {
-		return nil, []verify.Skipped{{Check: "sumdb", Reason: "--offline: go.sum was not checked against the checksum database"}}, "", nil
+		skipped := []verify.Skipped{{Check: "sumdb", Reason: "--offline: go.sum was not checked against the checksum database"}}
+		if len(checkpoints) > 0 {
+			skipped = append(skipped, verify.Skipped{Check: "sumdb-checkpoint", Reason: "--offline: the checksum database's tree was not proved consistent with the committed checkpoint"})
+		}
+		return nil, skipped, "", nil
 	}
 	db, err := verify.ParseGOSUMDB(env.GOSUMDB)
 	if err != nil {
@@ -56,15 +62,22 @@ func sumdbCheck(ctx context.Context, env *graph.Env, sums []*verify.SumFile, opt
 		return nil, []verify.Skipped{{Check: "sumdb", Reason: "GOSUMDB=off: go.sum was not checked against a checksum database"}}, "", nil
 	}
 	c := NewSumDBClient(db, env, opts.CacheDir, opts.HTTP)
+	witnesses, skipped := Witnesses(db, checkpoints)
+	c.Witnesses = witnesses
 	res, err := c.Check(ctx, sums, env.GONOSUMDB, sumdbConcurrency(opts.Jobs))
 	if err != nil {
 		return nil, nil, "", err
+	}
+	if res.Lookups == 0 && len(witnesses) > 0 {
+		// No lookup fetched the latest tree head: prove it here.
+		if err := c.ProveLatest(); err != nil {
+			return nil, nil, "", err
+		}
 	}
 	var checkpoint string
 	if res.Lookups > 0 {
 		checkpoint = string(c.Checkpoint())
 	}
-	var skipped []verify.Skipped
 	if res.Cache != "" {
 		skipped = append(skipped, verify.Skipped{Check: "sumdb-cache", Reason: res.Cache})
 	}

@@ -51,6 +51,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 		return err
 	}
 
+	// The signature first: the checkpoint it records is one more tree head
+	// the checksum database's latest must be consistent with.
+	var sigFindings []verify.Finding
+	var checkpoints map[string][]byte
+	if c.key != "" && !skip[verify.RuleSnapshotSignature] {
+		if sigFindings, checkpoints, err = requireSignedSnapshot(dir, c.key); err != nil {
+			return err
+		}
+	}
 	prog := newProgress(stderr, c.progress, e)
 	res, err := audit.Run(ctx, audit.Options{
 		Dir:          dir,
@@ -61,18 +70,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 		Jobs:         c.jobs,
 		NoCache:      c.noCache,
 		ChangedSince: *changed,
+		Checkpoints:  checkpoints,
 		Progress:     prog.update,
 	})
 	prog.finish()
 	if err != nil {
 		return err
 	}
-	if c.key != "" && !skip[verify.RuleSnapshotSignature] {
-		fs, err := requireSignedSnapshot(dir, c.key)
-		if err != nil {
-			return err
-		}
-		res.Findings = append(res.Findings, fs...)
+	if len(sigFindings) > 0 {
+		res.Findings = append(res.Findings, sigFindings...)
 		verify.Sort(res.Findings)
 	}
 	rep := report.New(versionString(), res)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/modseal/modseal/graph"
+	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/internal/gitrev"
 	"github.com/modseal/modseal/internal/gocmd"
 	"github.com/modseal/modseal/internal/report"
@@ -149,6 +151,22 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	}
 
 	findings := graph.Drift(old, cur)
+	var checkpoints map[string][]byte
+	if baseRef == "" {
+		// The checkpoint committed next to the snapshot.
+		file := snapFile
+		if file == "" {
+			file = filepath.Join(dir, filepath.FromSlash(defaultSnapshot))
+		}
+		cpFile := filepath.Join(filepath.Dir(file), audit.CheckpointName)
+		cp, err := audit.ReadCheckpoint(cpFile)
+		if err != nil {
+			return err
+		}
+		if cp != nil {
+			checkpoints = map[string][]byte{"the committed checkpoint " + filepath.ToSlash(cpFile): cp}
+		}
+	}
 	if c.key != "" {
 		if baseRef != "" {
 			return usageErr("--key verifies a snapshot file's signature; with --base-ref there is none")
@@ -161,12 +179,22 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		if err != nil || !filepath.IsLocal(rel) {
 			return usageErr("--key: the snapshot must be inside %s, where the files it signs are", dir)
 		}
-		fs, _, err := checkSignature(dir, filepath.ToSlash(rel), c.key)
+		fs, pred, err := checkSignature(dir, filepath.ToSlash(rel), c.key)
 		if err != nil {
 			return err
 		}
 		findings = append(findings, fs...)
 		verify.Sort(findings)
+		if sc := signedCheckpoint(pred); sc != nil {
+			if checkpoints == nil {
+				checkpoints = make(map[string][]byte)
+			}
+			maps.Copy(checkpoints, sc)
+		}
+	}
+	skipped, err := audit.ProveCheckpoints(ctx, audit.Options{Dir: dir, Environ: e, Offline: c.offline, CacheDir: cacheDir}, checkpoints)
+	if err != nil {
+		return err
 	}
 	findings = slices.DeleteFunc(findings, func(f verify.Finding) bool { return skip[f.Rule] })
 	if h == nil {
@@ -176,6 +204,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		Dir:         dir,
 		Module:      cur.Module,
 		Findings:    findings,
+		Skipped:     skipped,
 		Modules:     dependencies(cur),
 		GraphDigest: cur.GraphDigest,
 	})

@@ -24,11 +24,13 @@ const maxKey = 1 << 20
 // signedFiles are the files a snapshot signature covers besides the snapshot.
 var signedFiles = []string{"go.mod", "go.sum", "go.work", "go.work.sum"}
 
-// signSnapshot signs the snapshot at snapshotRel (a slash path relative to
-// dir) with the private key in keyFile (COSIGN_PASSWORD for an encrypted
-// one) and writes the DSSE envelope next to it as snapshotRel+".sig",
-// atomically. It returns the envelope's path.
-func signSnapshot(dir, snapshotRel, keyFile string, e env, p sign.Predicate) (string, error) {
+// signSnapshot signs the snapshot at signed[0] (a slash path relative to
+// dir), with go.mod, go.sum (go.work, go.work.sum) and the rest of signed
+// (the checkpoint), with the private key in keyFile (COSIGN_PASSWORD for an
+// encrypted one) and writes the DSSE envelope next to the snapshot as
+// signed[0]+".sig", atomically. It returns the envelope's path.
+func signSnapshot(dir string, signed []string, keyFile string, e env, p sign.Predicate) (string, error) {
+	snapshotRel := signed[0]
 	keyPEM, err := verify.ReadFileLimited(keyFile, maxKey)
 	if err != nil {
 		return "", fmt.Errorf("--sign-key: %v", err)
@@ -40,7 +42,7 @@ func signSnapshot(dir, snapshotRel, keyFile string, e env, p sign.Predicate) (st
 		}
 		return "", fmt.Errorf("--sign-key %s: %v", keyFile, err)
 	}
-	subjects, err := sign.Subjects(dir, append(append([]string(nil), signedFiles...), snapshotRel))
+	subjects, err := sign.Subjects(dir, append(append([]string(nil), signedFiles...), signed...))
 	if err != nil {
 		return "", err
 	}
@@ -113,13 +115,25 @@ func checkSignature(dir, snapshotRel, keyFile string) ([]verify.Finding, *sign.P
 
 // requireSignedSnapshot verifies the committed snapshot's signature for
 // --key: a missing snapshot is a finding too, since --key asks for one.
-func requireSignedSnapshot(dir, keyFile string) ([]verify.Finding, error) {
+// With a valid signature it returns the checkpoint the signed statement
+// records (nil if none), by what names it: a tree head the checksum
+// database's latest must be consistent with.
+func requireSignedSnapshot(dir, keyFile string) ([]verify.Finding, map[string][]byte, error) {
 	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(defaultSnapshot))); errors.Is(err, fs.ErrNotExist) {
 		return []verify.Finding{verify.NewFinding(verify.RuleSnapshotSignature, defaultSnapshot, 0,
-			"--key requires a signed snapshot, and there is none: run modseal snapshot --sign-key KEY and commit %s and %s.sig", defaultSnapshot, defaultSnapshot)}, nil
+			"--key requires a signed snapshot, and there is none: run modseal snapshot --sign-key KEY and commit %s and %s.sig", defaultSnapshot, defaultSnapshot)}, nil, nil
 	}
-	fs, _, err := checkSignature(dir, defaultSnapshot, keyFile)
-	return fs, err
+	fs, pred, err := checkSignature(dir, defaultSnapshot, keyFile)
+	return fs, signedCheckpoint(pred), err
+}
+
+// signedCheckpoint is the checkpoint a valid signature's predicate
+// records, by what names it, or nil.
+func signedCheckpoint(pred *sign.Predicate) map[string][]byte {
+	if pred == nil || pred.Checkpoint == "" {
+		return nil
+	}
+	return map[string][]byte{"the signed snapshot's checkpoint": []byte(pred.Checkpoint)}
 }
 
 // auditSummary is the audit result a signature records.

@@ -17,6 +17,7 @@ import (
 	"github.com/modseal/modseal/internal/audit"
 	"github.com/modseal/modseal/internal/report"
 	"github.com/modseal/modseal/internal/sign"
+	"github.com/modseal/modseal/verify"
 )
 
 // defaultSnapshot is where snapshot writes and diff reads, relative to DIR.
@@ -32,7 +33,10 @@ Snapshot writes the canonical graph snapshot of the module (or go.work
 workspace) in DIR: the go mod graph edges, the build list with its go.sum
 hashes, and the platforms each module provides packages for. The file is
 byte for byte the same for the same go.mod, go.sum, go.work and sources.
-Nothing is built: packages are only listed. Flags:
+Nothing is built: packages are only listed. Online, go.sum is also verified
+against the checksum database and the signed tree head it was verified
+against is written next to the snapshot as sumdb-checkpoint: commit both,
+and audit and diff prove the database still shows the same history. Flags:
 
 	--out FILE           write the snapshot to FILE (default DIR/.modseal/graph.json)
 	--patterns P[,P]     package patterns of the build (default ./...; in a workspace,
@@ -43,9 +47,10 @@ Nothing is built: packages are only listed. Flags:
 	--cache-dir DIR      modseal's cache (default $XDG_CACHE_HOME/modseal)
 	--jobs N             platforms listed at once (default GOMAXPROCS)
 	--sign-key KEY       also audit DIR and write FILE.sig: a DSSE envelope of an in-toto
-	                     statement over go.mod, go.sum (go.work, go.work.sum) and the
-	                     snapshot, signed with the PEM private key KEY (ECDSA P-256,
-	                     Ed25519, RSA, or cosign-encrypted with COSIGN_PASSWORD)
+	                     statement over go.mod, go.sum (go.work, go.work.sum), the
+	                     snapshot and its checkpoint, signed with the PEM private key
+	                     KEY (ECDSA P-256, Ed25519, RSA, or cosign-encrypted with
+	                     COSIGN_PASSWORD)
 `
 
 // graphFlags are the flags of the build a snapshot covers.
@@ -184,17 +189,40 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err := writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("writing the snapshot: %v", err)
 	}
-	sig := ""
+	var rel string
 	if *signKey != "" {
-		rel, err := filepath.Rel(dir, out)
-		if err != nil || !filepath.IsLocal(rel) {
+		if rel, err = filepath.Rel(dir, out); err != nil || !filepath.IsLocal(rel) {
 			return usageErr("--sign-key: the snapshot must be inside %s to be signed with go.mod and go.sum, got --out %s", dir, out)
 		}
-		pred, err := attestation(ctx, dir, cacheDir, offline, jobs, snap, e)
-		if err != nil {
+	}
+	// Online, go.sum is verified against the checksum database and the tree
+	// head it was verified against is written next to the snapshot: the
+	// checkpoint. Signing audits the module anyway; without it, only the
+	// checksum database check runs.
+	var res *verify.Report
+	if !offline || *signKey != "" {
+		if res, err = snapshotAudit(ctx, dir, cacheDir, offline, jobs, *signKey != "", e); err != nil {
 			return err
 		}
-		if sig, err = signSnapshot(dir, filepath.ToSlash(rel), *signKey, e, pred); err != nil {
+	}
+	cpFile, disputed, err := writeCheckpoint(out, res, offline, stderr)
+	if err != nil {
+		return err
+	}
+	sig := ""
+	if *signKey != "" {
+		signed := []string{filepath.ToSlash(rel)}
+		if cpFile != "" {
+			signed = append(signed, filepath.ToSlash(filepath.Join(filepath.Dir(rel), audit.CheckpointName)))
+		}
+		rep := report.New(versionString(), res)
+		pred := sign.Predicate{
+			GraphDigest:   snap.GraphDigest,
+			ContentDigest: snap.ContentDigest,
+			Checkpoint:    res.Checkpoint,
+			Audit:         auditSummary(rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Notes),
+		}
+		if sig, err = signSnapshot(dir, signed, *signKey, e, pred); err != nil {
 			return err
 		}
 	}
@@ -206,16 +234,95 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			Modules       int    `json:"modules"`
 			GraphDigest   string `json:"graph_digest"`
 			ContentDigest string `json:"content_digest"`
+			Checkpoint    string `json:"checkpoint,omitempty"`
 			Signature     string `json:"signature,omitempty"`
-		}{filepath.ToSlash(out), snap.Module, n, snap.GraphDigest, snap.ContentDigest, filepath.ToSlash(sig)}, "", "  ")
+		}{filepath.ToSlash(out), snap.Module, n, snap.GraphDigest, snap.ContentDigest, filepath.ToSlash(cpFile), filepath.ToSlash(sig)}, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
-		return nil
+		return disputed
 	}
 	fmt.Fprintf(stdout, "modseal: wrote %s: %s, %s, graph %s\n", safeText(filepath.ToSlash(out)), safeText(snap.Module), report.Plural(n, "module"), snap.GraphDigest)
+	if cpFile != "" {
+		fmt.Fprintf(stdout, "modseal: wrote %s: the checksum database's %s\n", safeText(filepath.ToSlash(cpFile)), safeText(audit.DescribeCheckpoint([]byte(res.Checkpoint))))
+	}
 	if sig != "" {
 		fmt.Fprintf(stdout, "modseal: signed %s\n", safeText(filepath.ToSlash(sig)))
 	}
-	return nil
+	return disputed
+}
+
+// snapshotAudit audits dir for snapshot: every check when full (for the
+// signature's predicate), else only the checksum database check of go.sum
+// (with the committed checkpoint proved, as audit does). A checksum
+// database that cannot be reached is not an error here unless full: the
+// snapshot is written without a checkpoint (writeCheckpoint says so).
+func snapshotAudit(ctx context.Context, dir, cacheDir string, offline bool, jobs int, full bool, e env) (*verify.Report, error) {
+	if jobs == 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	opts := audit.Options{Dir: dir, Environ: e, Offline: offline, CacheDir: cacheDir, Jobs: jobs}
+	if !full {
+		opts.Skip = make(map[string]bool)
+		for _, r := range verify.Rules {
+			if r.ID != verify.RuleSumDBMismatch && r.ID != verify.RuleSumDBMissing {
+				opts.Skip[r.ID] = true
+			}
+		}
+	}
+	res, err := audit.Run(ctx, opts)
+	var se *verify.SecurityError
+	switch {
+	case err == nil:
+		return res, nil
+	case full:
+		return nil, fmt.Errorf("auditing before signing: %w", err)
+	case errors.As(err, &se):
+		return nil, err
+	}
+	reason, _, _ := strings.Cut(err.Error(), "\n") // the rest is audit's advice
+	return &verify.Report{Dir: dir, Skipped: []verify.Skipped{{Check: "sumdb", Reason: reason}}}, nil
+}
+
+// writeCheckpoint writes the checkpoint res verified go.sum against next to
+// the snapshot out, and returns its name ("" if none was written). When
+// the checksum database disputes go.sum, or could not be asked, no
+// checkpoint is written and stderr says why; a dispute is also the error
+// errFindings, for snapshot's exit status (the snapshot itself is written:
+// audit reports the dispute on every run).
+func writeCheckpoint(out string, res *verify.Report, offline bool, stderr io.Writer) (file string, disputed error, err error) {
+	if offline || res == nil {
+		return "", nil, nil
+	}
+	var disputes []verify.Finding
+	for _, f := range res.Findings {
+		if f.Rule == verify.RuleSumDBMismatch || f.Rule == verify.RuleSumDBMissing {
+			disputes = append(disputes, f)
+		}
+	}
+	if len(disputes) > 0 {
+		fmt.Fprintf(stderr, "modseal: go.sum disagrees with the checksum database, so no %s was written:\n", audit.CheckpointName)
+		for i, f := range disputes {
+			if i == 5 {
+				fmt.Fprintf(stderr, "\t... and %d more\n", len(disputes)-5)
+				break
+			}
+			fmt.Fprintf(stderr, "\t%s:%d: %s: %s\n", safeText(f.File), f.Line, f.Rule, safeText(f.Message))
+		}
+		fmt.Fprintf(stderr, "run modseal audit for the whole story\n")
+		return "", errFindings, nil
+	}
+	if res.Checkpoint == "" {
+		for _, s := range res.Skipped {
+			if s.Check == "sumdb" {
+				fmt.Fprintf(stderr, "modseal: no %s written: %s\n", audit.CheckpointName, safeText(s.Reason))
+			}
+		}
+		return "", nil, nil
+	}
+	file = filepath.Join(filepath.Dir(out), audit.CheckpointName)
+	if err := atomicWrite(file, []byte(res.Checkpoint), 0o644); err != nil {
+		return "", nil, fmt.Errorf("writing the checkpoint: %v", err)
+	}
+	return file, nil, nil
 }
 
 // checkWritable returns the snapshot file's content, or an error if diff
@@ -243,26 +350,6 @@ func checkWritable(snap *graph.Snapshot) ([]byte, error) {
 // DEL, or the replacement character of invalid UTF-8.
 func isControl(r rune) bool {
 	return r < ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == '\uFFFD'
-}
-
-// attestation audits dir and returns what a snapshot signature records: the
-// digests, the checksum-database checkpoint the audit verified, and the
-// audit's counts. An audit that cannot run is an error: nothing is signed.
-func attestation(ctx context.Context, dir, cacheDir string, offline bool, jobs int, snap *graph.Snapshot, e env) (sign.Predicate, error) {
-	if jobs == 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	res, err := audit.Run(ctx, audit.Options{Dir: dir, Environ: e, Offline: offline, CacheDir: cacheDir, Jobs: jobs})
-	if err != nil {
-		return sign.Predicate{}, fmt.Errorf("auditing before signing: %w", err)
-	}
-	rep := report.New(versionString(), res)
-	return sign.Predicate{
-		GraphDigest:   snap.GraphDigest,
-		ContentDigest: snap.ContentDigest,
-		Checkpoint:    res.Checkpoint,
-		Audit:         auditSummary(rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Notes),
-	}, nil
 }
 
 // dependencies counts the modules of s that are not main modules.

@@ -147,6 +147,16 @@ func (c *Client) Lookup(path, version string) ([]string, error) {
 	return nil, firstLine(err)
 }
 
+// ProveLatest fetches the database's latest signed tree head and proves
+// every tree head seen before consistent with it (modseal's saved one, the
+// go command's, the Witnesses), as the first Lookup does, then saves what
+// it verified. A fork is a *verify.SecurityError.
+func (c *Client) ProveLatest() error {
+	c.latestOnce.Do(func() { c.latestErr = c.checkLatest() })
+	c.Close() // a cache that cannot be written costs the next run requests only
+	return c.latestErr
+}
+
 // Checkpoint returns the latest signed tree head modseal has saved for the
 // database: after Check, one the check verified its lookups against.
 func (c *Client) Checkpoint() []byte {
