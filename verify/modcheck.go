@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -39,10 +40,17 @@ type CheckResult struct {
 	Bytes       int64  // bytes of zip read
 }
 
-// A Cache remembers the h1 hash of module zips already hashed, keyed by the
-// SHA-256 of the zip file's raw bytes: hashing the raw bytes is far cheaper
-// than inflating every file, and exactly as strong, since any change to the
-// zip changes the key. A Get that fails for any reason is a miss.
+// A Cache remembers h1 hashes already computed, under two kinds of key: the
+// SHA-256 of a module zip's raw bytes (far cheaper than inflating every
+// file, and exactly as strong: any change to the zip changes the key), and,
+// on Linux and macOS, the SHA-256 of a zip's or an extracted directory's
+// metadata (every file's path, size, modification and change times, inode
+// and device), so that a re-run reads no bytes of what did not change. The
+// change time of a file is set by every write and cannot be set back
+// without privileges, so a file changed since has another key; a key is
+// only remembered when it was the same before and after the bytes were
+// hashed, and when nothing in it changed in the last few seconds (the racy
+// case git's index knows). A Get that fails for any reason is a miss.
 type Cache interface {
 	Get(key [sha256.Size]byte) (h1 string, ok bool)
 	Put(key [sha256.Size]byte, h1 string) error
@@ -88,14 +96,29 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 			return res, err
 		}
 		res.Bytes = fi.Size()
-		// The raw bytes' hash is only the verification cache's key.
+		// The metadata's, then the raw bytes' hash are only the
+		// verification cache's keys.
 		var key [sha256.Size]byte
-		got, cached := "", false
+		var statKey modtree.StatKey
+		got, cached, statOK := "", false, false
 		if cache != nil {
-			if key, err = modtree.FileSum(c.ZipFile); err != nil {
+			if statKey, statOK, err = modtree.FileStatKey(c.ZipFile); err != nil {
 				return res, err
 			}
-			got, cached = cache.Get(key)
+			if statOK {
+				got, cached = cache.Get(statKey.Sum)
+			}
+			if !cached {
+				if key, err = modtree.FileSum(c.ZipFile); err != nil {
+					return res, err
+				}
+				got, cached = cache.Get(key)
+				if cached {
+					if err := rememberStat(cache, statKey, statOK, c.ZipFile, modtree.FileStatKey, got); err != nil {
+						return res, err
+					}
+				}
+			}
 		}
 		var zipErr error
 		if !cached {
@@ -106,6 +129,9 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 			if zipErr == nil && cache != nil {
 				if err := cache.Put(key, got); err != nil {
 					return res, fmt.Errorf("verification cache: %v", err)
+				}
+				if err := rememberStat(cache, statKey, statOK, c.ZipFile, modtree.FileStatKey, got); err != nil {
+					return res, err
 				}
 			}
 		}
@@ -128,20 +154,45 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 	}
 
 	if c.Zip != nil && c.Dir != "" {
-		dirSums, err := modtree.DirSums(c.Dir, m.String())
-		if nr, ok := errors.AsType[*modtree.NotRegularError](err); ok {
-			add(RuleCacheTampered, c.ZipSum, c.Zip, c.Zip.Hash, "", "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
-			res.Verified = false
-			return res, nil
+		var statKey modtree.StatKey
+		got, cached, statOK := "", false, false
+		if cache != nil {
+			var err error
+			if statKey, statOK, err = modtree.DirStatKey(c.Dir); err != nil {
+				return res, err
+			}
+			if statOK {
+				got, cached = cache.Get(statKey.Sum)
+			}
 		}
-		if err != nil {
-			return res, err
-		}
-		got, err := dirSums.H1()
-		if err != nil {
-			return res, err
+		var dirSums modtree.Sums // nil when the hash came from the cache
+		if !cached {
+			var err error
+			dirSums, err = modtree.DirSums(c.Dir, m.String())
+			if nr, ok := errors.AsType[*modtree.NotRegularError](err); ok {
+				add(RuleCacheTampered, c.ZipSum, c.Zip, c.Zip.Hash, "", "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
+				res.Verified = false
+				return res, nil
+			}
+			if err != nil {
+				return res, err
+			}
+			if got, err = dirSums.H1(); err != nil {
+				return res, err
+			}
+			if cache != nil {
+				if err := rememberStat(cache, statKey, statOK, c.Dir, modtree.DirStatKey, got); err != nil {
+					return res, err
+				}
+			}
 		}
 		compared++
+		if got != c.Zip.Hash && dirSums == nil {
+			// Only now is it worth reading the files: to say which.
+			if ds, err := modtree.DirSums(c.Dir, m.String()); err == nil {
+				dirSums = ds
+			}
+		}
 		if got != c.Zip.Hash {
 			mismatched++
 			what := ""
@@ -152,7 +203,7 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 				if zipSums == nil {
 					zipSums, _ = zipFileSums(c.ZipFile, m)
 				}
-				if zipSums != nil {
+				if zipSums != nil && dirSums != nil {
 					what = ": " + modtree.Diff(zipSums, dirSums, m.String()+"/").String()
 				}
 			}
@@ -161,6 +212,26 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 	}
 	res.Verified = compared > 0 && mismatched == 0
 	return res, nil
+}
+
+// now is the clock rememberStat reads (tests move it on).
+var now = time.Now
+
+// rememberStat records h1 under the metadata key before (the key taken
+// before the bytes were hashed) if the file or tree name still has that
+// key, and nothing in it changed too recently to trust (modtree.StatKey).
+func rememberStat(cache Cache, before modtree.StatKey, ok bool, name string, statKey func(string) (modtree.StatKey, bool, error), h1 string) error {
+	if !ok || before.Fresh(now()) {
+		return nil
+	}
+	after, ok, err := statKey(name)
+	if err != nil || !ok || after.Sum != before.Sum {
+		return nil // changed meanwhile: not remembered
+	}
+	if err := cache.Put(before.Sum, h1); err != nil {
+		return fmt.Errorf("verification cache: %v", err)
+	}
+	return nil
 }
 
 // zipFileSums returns the per-file sums of the module zip file holding m.
