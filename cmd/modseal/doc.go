@@ -228,9 +228,20 @@ time nor memory. A zip that fails is a hash-mismatch finding.
 
 The verification cache (CACHE/verified) maps the SHA-256 of a zip's raw
 bytes to its h1, so a re-run reads each zip once instead of inflating every
-file, and is exactly as strong: any change to the zip changes the key. It
-never keys on names, sizes or times. Extracted directories are always
-re-hashed: they are what builds compile. --no-cache turns the cache off.
+file, and is exactly as strong: any change to the zip changes the key. On
+Linux and macOS it also maps metadata keys to h1 hashes, so a re-run reads
+no bytes of a zip or extracted directory that did not change: the SHA-256
+of the path, size, mode, modification and change times, inode and device
+of the zip, or of every entry of the extracted tree (lstat, links not
+followed), as git's index does for a work tree. Every write to a file
+moves its change time, which no unprivileged process can set back (touch
+sets the modification time only), and a file renamed over another brings
+its own inode and change time; a key is remembered only when it is the same
+before and after the bytes were hashed, and when nothing in it changed in
+the last three seconds (git's "racy" case: a second write within the file
+system's timestamp granularity). Whoever can set change times (root, by
+the clock or the raw disk) can defeat it, and could as well edit modseal's
+cache; --no-cache turns the cache off, and every file is hashed again.
 
 --jobs sets the number of modules hashed at once (default GOMAXPROCS). The
 findings come out in the same order whatever the number. A progress line
