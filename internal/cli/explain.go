@@ -77,6 +77,12 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer, e 
 	if err != nil {
 		return fmt.Errorf("cannot ask the go command about %s: %v", dir, err)
 	}
+	// The committed checkpoint, if any, witnesses the database's history
+	// here too, as in audit.
+	checkpoint, err := audit.ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(audit.CheckpointFile)))
+	if err != nil {
+		return err
+	}
 	res, err := explain.Run(ctx, explain.Options{
 		Module:   m,
 		Dir:      dir,
@@ -84,7 +90,9 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer, e 
 		CacheDir: cacheDir,
 		Offline:  *offline,
 		SumDB: func(db *verify.SumDB) explain.SumDBClient {
-			return audit.NewSumDBClient(db, genv, cacheDir, nil)
+			c := audit.NewSumDBClient(db, genv, cacheDir, nil)
+			c.Witnesses, _ = audit.Witnesses(db, map[string][]byte{"the committed checkpoint " + audit.CheckpointFile: checkpoint})
+			return c
 		},
 	})
 	if err != nil {
