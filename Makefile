@@ -87,7 +87,7 @@ lint:
 
 # Each fuzz target of every package for FUZZTIME (go test runs one -fuzz
 # target at a time).
-FUZZPKGS ?= ./verify ./verify/internal/modulestxt ./graph ./internal/sign ./internal/sumdbops ./internal/report/sanitize
+FUZZPKGS ?= ./verify ./verify/internal/modulestxt ./graph ./internal/sign ./internal/sumdbops ./internal/report/sanitize ./internal/envscan
 fuzz:
 	@for p in $(FUZZPKGS); do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \

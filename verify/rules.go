@@ -217,8 +217,8 @@ var Rules = []Rule{
 	{
 		ID: RuleInsecureSetting, Severity: SeverityWarning, SecuritySeverity: "6.5", Precision: "medium",
 		Summary:     "a setting that switches verification off or wide open",
-		Description: "A Go setting switches module verification off or opens it wide: `GOSUMDB=off`, `GONOSUMDB` or `GOPRIVATE` patterns that cover public hosts, `GOINSECURE`, or `GOFLAGS` with `-insecure` or `-mod=mod`.",
-		Help:        "Narrow `GOPRIVATE` and `GONOSUMDB` to your private module prefixes (for example `example.com/private/*`), unset `GOINSECURE`, and leave `GOSUMDB` at its default so public modules are checked against the checksum database.",
+		Description: "A Go setting switches module verification off or opens it wide: `GOSUMDB=off`, `GONOSUMDB` or `GOPRIVATE` patterns that cover public hosts, `GOINSECURE`, `GOFLAGS` with `-insecure` or `-mod=mod`, a `GOPROXY` that fetches from version control first (`direct`), or a GO variable that looks like one of these but does nothing. It is read from the environment, the go env file (`go env -w`), and the repository's workflows, Dockerfiles, Makefiles and `.envrc` files, and reported at the file and line that sets it.",
+		Help:        "Narrow `GOPRIVATE` and `GONOSUMDB` to your private module prefixes (for example `example.com/private/*`), unset `GOINSECURE`, put a proxy before `direct` in `GOPROXY`, remove variables the go command does not know, and leave `GOSUMDB` at its default so public modules are checked against the checksum database.",
 	},
 	{
 		ID: RuleDriftSumChanged, Severity: SeverityError, SecuritySeverity: "9.0", Precision: "very-high",

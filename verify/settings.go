@@ -1,16 +1,17 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
 )
 
-// Settings are the go environment values that decide how much verification
-// the go command does (as "go env" reports them).
-type Settings struct {
-	GOSUMDB, GONOSUMDB, GOPRIVATE, GOINSECURE, GOFLAGS string
-}
+// Settings are go command settings by variable name (GOSUMDB, GOFLAGS,
+// ...): the environment as "go env" reports it, or the one variable a line
+// of a file assigns. Names the go command does not know may be included:
+// those that look like a verification setting are reported.
+type Settings map[string]string
 
 // publicHosts are code hosts where a pattern covering any owner covers
 // other people's modules.
@@ -20,35 +21,113 @@ var publicHosts = []string{
 	"go.uber.org", "go.opentelemetry.io", "codeberg.org", "git.sr.ht",
 }
 
+// settingOrder is the order in which CheckSettings judges the settings it
+// knows; other names follow, sorted.
+var settingOrder = []string{"GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GOINSECURE", "GOFLAGS", "GOPROXY"}
+
 // CheckSettings reports insecure-setting for settings that switch module
-// verification off or open it wide: GOSUMDB=off, GONOSUMDB or GOPRIVATE
+// verification off or open it wide: GOSUMDB=off; GONOSUMDB or GOPRIVATE
 // patterns that cover a public host's every owner (such as "*" or
-// "github.com"), any GOINSECURE, and GOFLAGS with -insecure or -mod=mod.
+// "github.com"); any GOINSECURE; GOFLAGS with -insecure or -mod=mod; a
+// GOPROXY that fetches from version control first (direct); and a GO
+// variable the go command does not know whose name looks like a
+// verification setting (GONOSUMCHECK, GO_NOSUMDB, GOSUMDB_OFF), which does
+// nothing. The findings carry no file: the caller places them.
 func CheckSettings(s Settings) []Finding {
 	var out []Finding
 	add := func(format string, args ...any) {
 		out = append(out, NewFinding(RuleInsecureSetting, "", 0, format, args...))
 	}
-	if s.GOSUMDB == "off" {
-		add("GOSUMDB=off: the go command checks no module against the checksum database; unset GOSUMDB, and use GONOSUMDB for private modules only")
-	}
-	for _, v := range []struct{ name, value string }{{"GONOSUMDB", s.GONOSUMDB}, {"GOPRIVATE", s.GOPRIVATE}} {
-		if host := coversPublic(v.value); host != "" {
-			add("%s=%s covers every module on %s, which are then never checked against the checksum database: list your private module path prefixes only", v.name, v.value, host)
+	names := make([]string, 0, len(s))
+	for name := range s {
+		if !slices.Contains(settingOrder, name) {
+			names = append(names, name)
 		}
 	}
-	if s.GOINSECURE != "" {
-		add("GOINSECURE=%s: modules matching it may be fetched over plain HTTP and without checksum database verification", s.GOINSECURE)
-	}
-	for _, f := range strings.Fields(s.GOFLAGS) {
-		switch f {
-		case "-insecure", "--insecure", "-insecure=true", "--insecure=true":
-			add("GOFLAGS has %s: the go command may fetch over plain HTTP and skip verification", f)
-		case "-mod=mod", "--mod=mod":
-			add("GOFLAGS has %s: the go command may rewrite go.mod and go.sum during builds instead of failing on a mismatch", f)
+	slices.Sort(names)
+	names = append(slices.Clone(settingOrder), names...)
+	for _, name := range names {
+		v, ok := s[name]
+		if !ok {
+			continue
+		}
+		switch name {
+		case "GOSUMDB":
+			if v == "off" {
+				add("GOSUMDB=off: the go command checks no module against the checksum database; unset GOSUMDB, and use GONOSUMDB for private modules only")
+			}
+		case "GONOSUMDB", "GOPRIVATE":
+			if host := coversPublic(v); host != "" {
+				add("%s=%s covers every module on %s, which are then never checked against the checksum database: list your private module path prefixes only", name, v, host)
+			}
+		case "GOINSECURE":
+			if strings.TrimSpace(v) != "" {
+				add("GOINSECURE=%s: modules matching it may be fetched from their origin over plain HTTP or without checking HTTPS certificates, so anyone on the network path can substitute them; only go.sum and the checksum database then catch it", v)
+			}
+		case "GOFLAGS":
+			for _, f := range strings.Fields(v) {
+				switch f {
+				case "-insecure", "--insecure", "-insecure=true", "--insecure=true":
+					add("GOFLAGS has %s: older go commands (go get -insecure) fetch over plain HTTP and skip checksum verification with it, current ones ignore it: remove it", f)
+				case "-mod=mod", "--mod=mod":
+					add("GOFLAGS has %s: the go command may rewrite go.mod and go.sum during builds instead of failing on a mismatch", f)
+				}
+			}
+		case "GOPROXY":
+			if directFirst(v) {
+				add("GOPROXY=%s: every module is fetched from its origin version control repository, not a module proxy; a moved tag or a compromised repository is then caught only by go.sum and the checksum database, and for modules GONOSUMDB or GOPRIVATE cover not at all: put a proxy first (GOPROXY=https://proxy.golang.org,direct)", v)
+			}
+		default:
+			if meant := lookAlike(name); meant != "" {
+				add("%s does nothing: the go command has no such variable (the setting is %s)", name, meant)
+			}
 		}
 	}
 	return out
+}
+
+// directFirst reports whether the GOPROXY list v fetches every module from
+// version control: its first entry is "direct".
+func directFirst(v string) bool {
+	first, _, _ := strings.Cut(v, ",")
+	first, _, _ = strings.Cut(first, "|")
+	return strings.TrimSpace(first) == "direct"
+}
+
+// ownSuffixes end the names of a script's own variables about a real
+// setting (GOPROXY_URL, GOPROXY_TOKEN): not look-alikes.
+var ownSuffixes = []string{
+	"URL", "URLS", "HOST", "PORT", "ADDR", "SERVER", "USER", "USERNAME", "PASS", "PASSWORD",
+	"TOKEN", "AUTH", "KEY", "SECRET", "CREDENTIALS", "CREDS", "DIR", "FILE", "PATH",
+}
+
+// lookAlike returns the go command's setting that a variable name the go
+// command does not know seems to mean, or "": a GO name with SUM, VERIFY,
+// INSECURE or PROXY in it.
+func lookAlike(name string) string {
+	rest, ok := strings.CutPrefix(name, "GO")
+	if !ok || slices.Contains(settingOrder, name) || name == "GONOPROXY" {
+		return ""
+	}
+	for _, real := range []string{"GOPROXY", "GONOPROXY", "GOSUMDB", "GONOSUMDB", "GOINSECURE"} {
+		if suffix, ok := strings.CutPrefix(name, real+"_"); ok && slices.Contains(ownSuffixes, suffix) {
+			return ""
+		}
+	}
+	no := strings.HasPrefix(strings.TrimLeft(rest, "_"), "NO")
+	switch {
+	case strings.Contains(rest, "INSECURE"):
+		return "GOINSECURE"
+	case strings.Contains(rest, "PROXY") && no:
+		return "GONOPROXY"
+	case strings.Contains(rest, "PROXY"):
+		return "GOPROXY"
+	case (strings.Contains(rest, "SUM") || strings.Contains(rest, "VERIFY")) && no:
+		return "GONOSUMDB"
+	case strings.Contains(rest, "SUM") || strings.Contains(rest, "VERIFY"):
+		return "GOSUMDB"
+	}
+	return ""
 }
 
 // coversPublic returns a public host whose every owner the comma-separated

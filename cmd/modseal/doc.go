@@ -100,7 +100,8 @@ module, version, file (relative to DIR), line, and the wanted and found values.
 	retracted                warning  the selected version is retracted by the module's author (the message carries the rationale)
 	deprecated               note     the module is deprecated by its author (the message carries the notice)
 	origin-mismatch          warning  a pseudo-version's timestamp or revision disagrees with the proxy's .info (unauthenticated: confirm from version control)
-	insecure-setting         warning  GOSUMDB=off, GONOSUMDB/GOPRIVATE covering a public host, GOINSECURE, GOFLAGS -insecure or -mod=mod
+	insecure-setting         warning  GOSUMDB=off, GONOSUMDB/GOPRIVATE covering a public host, GOINSECURE, GOFLAGS -insecure or -mod=mod,
+	                                  GOPROXY=direct, look-alike variables; from the environment, go env -w, workflows, Dockerfiles, Makefiles, .envrc
 
 	vendor-inconsistent      error    vendor/modules.txt disagrees with go.mod (the go command's "inconsistent vendoring")
 	vendor-tampered          error    a vendored file differs from the go.sum-verified module zip, or is added or missing
@@ -355,11 +356,39 @@ exit 2. --offline skips them.
 
 # Settings
 
-insecure-setting flags environments that switch verification off or open it
-wide, as "go env" reports them: GOSUMDB=off; GONOSUMDB or GOPRIVATE patterns
-that cover every owner on a public code host ("*", "github.com",
-"github.com/*", "*.com"; matched with the go command's own matcher); any
-GOINSECURE; GOFLAGS with -insecure or -mod=mod.
+insecure-setting flags settings that switch verification off or open it
+wide: GOSUMDB=off; GONOSUMDB or GOPRIVATE patterns that cover every owner on
+a public code host ("*", "github.com", "github.com/*", "*.com"; matched with
+the go command's own matcher); any GOINSECURE (plain HTTP or no certificate
+checks for the modules it matches); GOFLAGS with -mod=mod (builds may
+rewrite go.mod and go.sum instead of failing), or -insecure (ignored by
+current go commands, a sign of intent); a GOPROXY whose first entry is
+direct (every module then comes from its origin repository, so a moved tag
+or a compromised repository is caught only by go.sum and the checksum
+database, and not at all for modules GONOSUMDB or GOPRIVATE cover); and GO
+variables that look like one of these but do nothing (GONOSUMCHECK,
+GO_NOSUMDB, GOSUMDB_OFF: the message names the real one).
+
+They are read from the environment as "go env" reports it, and from the
+files that set them: the go env file (GOENV, which go env -w writes), the
+workflows in the repository's .github/workflows (env: at every level, and
+run: scripts, $GITHUB_ENV included), and Dockerfiles (ENV, ARG, RUN),
+Makefiles (assignments and recipes) and .envrc files in DIR and its
+subdirectories and directly in each directory above it up to the git top
+level. testdata, vendor, node_modules, hidden directories other than
+.github, and directories with a go.mod of their own (audited on their own)
+are skipped, as are files over 1 MiB and symbolic links leading out of the
+repository; past 1,000 files or 100,000 directory entries the scan stops
+and "skipped insecure-setting" says so. Without a git repository, only DIR
+is read. Each finding is at the file and line that sets it (JSON: relative
+to DIR; SARIF and GitHub annotations: relative to the repository root). A
+setting the environment has only because the go env file sets it is
+reported once, at that file; outside the repository such a finding has no
+file, and its message names the file and line. Files are read, never run:
+a value that needs expanding ($VAR, $(cmd), ${{ expr }}) is judged only by
+its literal parts, such as the -mod=mod in GOFLAGS="$GOFLAGS -mod=mod".
+Dockerfiles with a Windows escape character and PowerShell steps are not
+read.
 
 # Snapshots and drift
 

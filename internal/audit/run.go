@@ -106,7 +106,7 @@ func prepare(ctx context.Context, opts Options) (*run, *verify.Report, error) {
 		return nil, nil, fmt.Errorf("cannot ask the go command about %s: %v", dir, err)
 	}
 	res := &verify.Report{Dir: dir}
-	res.Findings = settingsFindings(env, dir, opts.Environ)
+	res.Findings, res.Skipped = settingsFindings(ctx, env, dir, opts.Environ)
 	ld, fs, skipped, err := load(env, dir)
 	if err != nil {
 		return nil, nil, err
