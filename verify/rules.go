@@ -272,7 +272,7 @@ var Rules = []Rule{
 		ID: RuleTagMoved, Severity: SeverityError, SecuritySeverity: "9.0", Precision: "very-high",
 		Summary:     "a release tag's content differs from what the checksum database recorded",
 		Description: "The module zip or go.mod the go command builds from the commit a release tag names today hashes differently from what the checksum database recorded for that version: the tag was moved or re-created after the version was first fetched. Every user who fetches the version through the checksum database gets `SECURITY ERROR`.",
-		Help:        "Never move a published tag: the database's record is permanent. Put the tag back on the commit the database's content came from, and publish the change as a new version.",
+		Help:        "Publish the change as a new version, never by moving the tag: the database's record is permanent, and the go command refuses any other content for that version. Until the tag names the recorded commit again, fetches straight from version control (`GOPROXY=direct`) fail too.",
 	},
 	{
 		ID: RuleTagUnpublished, Severity: SeverityNote, SecuritySeverity: "1.0", Precision: "high",

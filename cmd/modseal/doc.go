@@ -16,9 +16,11 @@ report format (text, JSON, SARIF, GitHub) renders the same findings.
 	modseal snapshot [--out FILE] [--sign-key KEY] [--patterns P] [--platforms L] [DIR]
 	modseal diff [--snapshot FILE | --base-ref REV] [--key PUBKEY] [flags] [DIR]
 	modseal hash [--module PATH@VERSION] TARGET
-	modseal hook install|uninstall [--force] [DIR]
+	modseal hook install|uninstall [--force] [--pre-push] [DIR]
 	modseal hook run [--mod | --repo-mod] [AUDIT FLAGS] [FILE... | DIR]
 	modseal list-modules [--format json] [DIR]
+	modseal release check [--tag TAG]... [--all] [--pre-push] [flags] [DIR]
+	modseal explain [--format json] [--offline] MODULE@VERSION [DIR]
 	modseal pr-comment [--command C] [--dir D] [--update-only] FILE
 	modseal version
 	modseal help [command]
@@ -328,6 +330,72 @@ Lookups run concurrently (48 per --jobs, at most 96), each request with
 a timeout and up to two retries, with backoff, on 5xx answers and timeouts.
 A database that cannot be reached is an operational failure (exit 2), never
 a pass; --offline skips the check and lists it under "skipped".
+
+# Explain
+
+modseal explain MODULE@VERSION [DIR] answers the question a SECURITY ERROR
+leaves open: which copy is wrong. It gathers every view of the module
+version: the go.sum and go.work.sum lines of the module in DIR, the user's
+module cache (.zip and .mod recomputed, .ziphash as recorded, the extracted
+directory), modseal's cache, each GOPROXY entry on its own (.zip, .mod and
+.info), the checksum database's proved record (with the committed
+checkpoint as a witness, as in audit), and, where a proxy's .info names the
+repository, ref and commit, what git ls-remote says the ref names now. Each
+hash is compared with a reference: the database's record, else what most
+proxies serve, else what most views hold.
+
+It prints a table of the views ("=" agrees with the reference, "!" differs)
+and one verdict, the first that holds: sumdb-security (the database
+misbehaved), tag-moved, sumdb-disagrees (no proxy agrees with the
+database), proxy-diverges, gosum-edited, cache-tampered, inconsistent (no
+reference decides), consistent. Exit status 0 when the views agree, 1 when
+they disagree, 2 when nothing could be asked. --format json writes one
+object (schema modseal/explain/v1, docs/explain.md); --offline reads only
+go.sum and the caches. explain never writes go.sum, go.mod or GOMODCACHE:
+downloads go to a temporary directory in modseal's cache.
+
+modseal audit adds the verdict's one-line summary to each hash-mismatch and
+sumdb-mismatch finding (" — explain: ..."), for at most 10 module versions
+within 30 seconds; this never changes the findings or the exit status.
+
+# Release check
+
+modseal release check [--tag TAG]... [--all] [--pre-push] [DIR] is for
+module authors: it checks the git release tags of the module in DIR against
+the checksum database. For each tag it rebuilds the module zip and go.mod
+the go command would serve for that version from the tagged commit
+(golang.org/x/mod/zip.CreateFromVCS: git archive of the module's directory,
+the repository's LICENSE added where the directory has none; the
+directory's go.mod, or the go command's synthesised "module PATH" for a
+version without one), hashes them, and looks the version up, with proofs,
+in the database GOSUMDB names, through the same client, cache and tree-head
+checks as audit (the committed checkpoint included). tag-moved (error)
+means the database recorded other content: the tag was moved or re-created
+after the version was fetched, and the only fix is a new version; when the
+proxy's .info names the commit the recorded content came from, the message
+says so (unauthenticated: confirm with git). tag-unpublished (note) means
+nobody has fetched the version yet. tag-invalid (error) means the tag is no
+valid version of the module path.
+
+Tags map to versions as in cmd/go's modfetch/coderepo.go: vX.Y.Z for a
+module at the repository root, sub/dir/vX.Y.Z for one in sub/dir; a path
+ending in /vN takes only vN tags, its go.mod in its directory or in a vN/
+subdirectory; v2 and up of an unsuffixed root module is +incompatible when
+the tagged commit has no go.mod. Tags that are not canonical semver, and
+tags of the repository's other modules, are ignored. --tag names a tag (or
+just its version), --all takes every release tag, --pre-push the tags git
+pushes (from the pre-push hook's standard input; deletions are not
+checked); with none of them, the release tags at HEAD are checked, or else
+the highest one. Findings are placed on go.mod's module line. With
+--offline, GOSUMDB=off, or a module GONOSUMDB/GOPRIVATE covers, the
+versions are built but not looked up, and the report lists them as
+skipped. The report's flags are audit's (--format, --output, --json,
+--sarif, --fail-on).
+
+modseal hook install --pre-push [DIR] writes a pre-push hook that runs
+"modseal release check --pre-push DIR", so that pushing a moved tag fails
+on the author's machine. docs/release-check.md has a release workflow that
+checks the tag before publishing and again after asking the proxy for it.
 
 # What the authors say
 
@@ -723,6 +791,10 @@ One concept per package; the folder names are the architecture.
 	internal/audit            the orchestrator: load.go reads go.work/go.mod/go.sum once,
 	                          run.go runs the checks concurrently and concludes;
 	                          failures.go and triage.go are pure, table-tested
+	internal/explain          every view of one module version, and the verdict (explain)
+	internal/release          release tags rebuilt as the go command would (release check)
+	internal/envscan          GO settings assigned in workflows, Dockerfiles, Makefiles,
+	                          .envrc and go env files (insecure-setting where it is set)
 	internal/sumdbops         the checksum database's I/O (sumdb.ClientOps): HTTP through
 	                          modproxy, the pack cache, locks, the persisted tree head
 	internal/modproxy         the one GOPROXY parser, walker and redactor; module downloads

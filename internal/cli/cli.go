@@ -100,7 +100,8 @@ Usage:
 	                                 (--pre-push: a pre-push hook running release check --pre-push)
 	modseal hook run [--mod|--repo-mod] [FILE...]  the offline audit the hooks run, per module
 	modseal list-modules [DIR]       print the module directories below DIR (--format json for a matrix)
-	modseal release check [DIR]      check the module's release tags against the checksum database
+	modseal release check [--tag TAG]... [--all] [--pre-push] [DIR]
+	                                 check the module's release tags against the checksum database
 	modseal explain MODULE@VERSION [DIR]  every view of one module version, who agrees, and a verdict
 	modseal pr-comment FILE          post FILE as the pull request's modseal comment (used by the GitHub Action)
 	modseal version                  print version, commit and Go version

@@ -39,13 +39,41 @@ staged=$(git diff --cached --name-only --diff-filter=ACMR -- \
 exec "${MODSEAL:-modseal}" hook run --offline --skip cache-tampered --changed HEAD .
 `
 
-const hookHelp = `usage: modseal hook install|uninstall [--force] [DIR]
+// prePushScript is the pre-push hook for the module in the directory dir
+// (relative to the repository root, which is where git runs hooks): the
+// release check of the tags being pushed, git's ref lines passed through
+// on standard input.
+func prePushScript(dir string) string {
+	return `#!/bin/sh
+# Installed by "modseal hook install --pre-push"; "modseal hook uninstall
+# --pre-push" removes it.
+` + hookMarker + `
+# Before git push sends release tags of the module, runs modseal release
+# check on them: a tag whose content differs from what the checksum database
+# recorded for its version (a moved tag) fails the push. Pushes without
+# release tags of the module pass untouched. Set MODSEAL to the binary to
+# use; git push --no-verify skips the hook.
+exec "${MODSEAL:-modseal}" release check --pre-push -- ` + shellQuote(dir) + `
+`
+}
+
+// shellQuote quotes s for sh as one word.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+const hookHelp = `usage: modseal hook install|uninstall [--force] [--pre-push] [DIR]
        modseal hook run [--mod | --repo-mod] [AUDIT FLAGS] [FILE... | DIR]
 
 Install writes a git pre-commit hook (honouring core.hooksPath) that runs
 "modseal hook run --offline" when go.mod, go.sum, go.work, go.work.sum or
 vendor/modules.txt are staged. It refuses to overwrite a hook modseal did not
 write unless --force; uninstall removes only modseal's own hook.
+
+With --pre-push, install writes a pre-push hook instead, which runs
+"modseal release check --pre-push DIR" on the release tags of the module in
+DIR (default .) that git push sends (see 'modseal help release'), and
+uninstall removes that hook.
 
 Run is what the hooks run: "modseal audit" with the AUDIT FLAGS (the flags of
 audit: --offline, --skip, --changed, --fail-on, ...) on
@@ -69,7 +97,7 @@ func init() {
 
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env) error {
 	if len(args) == 0 {
-		return usageErr("usage: modseal hook install|uninstall [--force] [DIR], or modseal hook run [--mod | --repo-mod] [FLAGS] [FILE...]")
+		return usageErr("usage: modseal hook install|uninstall [--force] [--pre-push] [DIR], or modseal hook run [--mod | --repo-mod] [FLAGS] [FILE...]")
 	}
 	sub := args[0]
 	if isHelpFlag(sub) {
@@ -80,7 +108,8 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 		return runHookRun(ctx, args[1:], stdout, stderr, e)
 	}
 	fs := newFlagSet("hook", stderr)
-	force := fs.Bool("force", false, "overwrite a pre-commit hook modseal did not write")
+	force := fs.Bool("force", false, "overwrite a hook modseal did not write")
+	prePush := fs.Bool("pre-push", false, "the pre-push hook running release check, not the pre-commit hook")
 	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return flagErr(err)
@@ -92,50 +121,86 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	hook, err := hookPath(ctx, dir)
+	if sub != "install" && sub != "uninstall" {
+		return usageErr("unknown hook command %q: want install, uninstall or run", sub)
+	}
+	name, script, own := "pre-commit", hookScript, `"modseal audit --offline"`
+	if *prePush {
+		name, own = "pre-push", `"modseal release check --pre-push DIR"`
+		if sub == "install" {
+			rel, err := moduleDirInRepo(ctx, dir)
+			if err != nil {
+				return err
+			}
+			script = prePushScript(rel)
+		}
+	}
+	hook, err := hookPath(ctx, dir, name)
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "install":
-		return installHook(hook, *force, stdout)
-	case "uninstall":
-		return uninstallHook(hook, stdout)
+	if sub == "install" {
+		return installHook(hook, name, script, own, *force, stdout)
 	}
-	return usageErr("unknown hook command %q: want install, uninstall or run", sub)
+	return uninstallHook(hook, name, stdout)
 }
 
-// hookPath returns the pre-commit hook file of the git repository holding
-// dir, honouring core.hooksPath.
-func hookPath(ctx context.Context, dir string) (string, error) {
+// moduleDirInRepo returns dir, a module's directory, relative to the root
+// of its git repository (slash-separated, "." for the root): where the
+// pre-push hook, which git runs at the root, finds the module.
+func moduleDirInRepo(ctx context.Context, dir string) (string, error) {
+	if !isFile(filepath.Join(dir, "go.mod")) {
+		return "", fmt.Errorf("%s has no go.mod: install the pre-push hook for a module's directory (modseal hook install --pre-push DIR)", dir)
+	}
+	top, err := gitrev.Top(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	abs, err := realPath(dir)
+	if err != nil {
+		return "", err
+	}
+	rel, ok := gitrev.Rel(top, abs)
+	if !ok {
+		return "", fmt.Errorf("%s is not inside the repository %s", dir, top)
+	}
+	return rel, nil
+}
+
+// hookPath returns the file of the hook name (pre-commit, pre-push) of the
+// git repository holding dir, honouring core.hooksPath.
+func hookPath(ctx context.Context, dir, name string) (string, error) {
 	hooks, err := gitrev.HooksDir(ctx, dir)
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(hooks, "pre-commit"), nil
+	return filepath.Join(hooks, name), nil
 }
 
-func installHook(hook string, force bool, stdout io.Writer) error {
+// installHook writes script as the hook file hook (named name), unless a
+// hook modseal did not write is there and force is false; own is the
+// command to suggest adding to that hook.
+func installHook(hook, name, script, own string, force bool, stdout io.Writer) error {
 	old, err := readHook(hook)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return err
 	case !bytes.Contains(old, []byte(hookMarker)) && !force:
-		return fmt.Errorf("%s exists and was not written by modseal: not overwriting it (add \"modseal audit --offline\" to it yourself, or pass --force)", hook)
+		return fmt.Errorf("%s exists and was not written by modseal: not overwriting it (add %s to it yourself, or pass --force)", hook, own)
 	}
-	if err := atomicWrite(hook, []byte(hookScript), 0o755); err != nil {
+	if err := atomicWrite(hook, []byte(script), 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "modseal: installed the pre-commit hook %s\n", hook)
+	fmt.Fprintf(stdout, "modseal: installed the %s hook %s\n", name, hook)
 	return nil
 }
 
-func uninstallHook(hook string, stdout io.Writer) error {
+func uninstallHook(hook, name string, stdout io.Writer) error {
 	old, err := readHook(hook)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		fmt.Fprintf(stdout, "modseal: no pre-commit hook at %s\n", hook)
+		fmt.Fprintf(stdout, "modseal: no %s hook at %s\n", name, hook)
 		return nil
 	case err != nil:
 		return err
@@ -145,7 +210,7 @@ func uninstallHook(hook string, stdout io.Writer) error {
 	if err := os.Remove(hook); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "modseal: removed the pre-commit hook %s\n", hook)
+	fmt.Fprintf(stdout, "modseal: removed the %s hook %s\n", name, hook)
 	return nil
 }
 
