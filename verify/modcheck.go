@@ -89,6 +89,11 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 	}
 
 	var zipSums modtree.Sums // nil when the zip's hash came from the cache or failed
+	// zipKnown: the zip's metadata key was in the cache. When it was not
+	// (a first run, or a restored module cache), the extracted directory's
+	// is not looked up either: that would be a walk of the tree for
+	// nothing before reading it.
+	zipKnown := c.ZipFile == ""
 	zipOK := false
 	if c.Zip != nil && c.ZipFile != "" {
 		fi, err := os.Stat(c.ZipFile)
@@ -107,6 +112,7 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 			}
 			if statOK {
 				got, cached = cache.Get(statKey.Sum)
+				zipKnown = cached
 			}
 			if !cached {
 				if key, err = modtree.FileSum(c.ZipFile); err != nil {
@@ -154,21 +160,22 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 	}
 
 	if c.Zip != nil && c.Dir != "" {
-		var statKey modtree.StatKey
-		got, cached, statOK := "", false, false
-		if cache != nil {
-			var err error
-			if statKey, statOK, err = modtree.DirStatKey(c.Dir); err != nil {
+		got, cached := "", false
+		if cache != nil && zipKnown {
+			statKey, ok, err := modtree.DirStatKey(c.Dir)
+			if err != nil {
 				return res, err
 			}
-			if statOK {
+			if ok {
 				got, cached = cache.Get(statKey.Sum)
 			}
 		}
 		var dirSums modtree.Sums // nil when the hash came from the cache
 		if !cached {
 			var err error
-			dirSums, err = modtree.DirSums(c.Dir, m.String())
+			var readKey modtree.StatKey
+			var readOK bool // the files were the same when opened and when read
+			dirSums, readKey, readOK, err = modtree.DirSumsKey(c.Dir, m.String())
 			if nr, ok := errors.AsType[*modtree.NotRegularError](err); ok {
 				add(RuleCacheTampered, c.ZipSum, c.Zip, c.Zip.Hash, "", "%s: the extracted module directory %s was altered: it holds what no module zip can: %s", m, c.Dir, strings.Join(nr.Names, ", "))
 				res.Verified = false
@@ -180,9 +187,11 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 			if got, err = dirSums.H1(); err != nil {
 				return res, err
 			}
-			if cache != nil {
-				if err := rememberStat(cache, statKey, statOK, c.Dir, modtree.DirStatKey, got); err != nil {
-					return res, err
+			// The key the tree had as it was read (every file the same
+			// when opened and when read): remembered unless too fresh.
+			if cache != nil && readOK && !readKey.Fresh(now()) {
+				if err := cache.Put(readKey.Sum, got); err != nil {
+					return res, fmt.Errorf("verification cache: %v", err)
 				}
 			}
 		}
@@ -218,8 +227,8 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 var now = time.Now
 
 // rememberStat records h1 under the metadata key before (the key taken
-// before the bytes were hashed) if the file or tree name still has that
-// key, and nothing in it changed too recently to trust (modtree.StatKey).
+// before the bytes were hashed) if the file name still has that key, and
+// nothing in it changed too recently to trust (modtree.StatKey).
 func rememberStat(cache Cache, before modtree.StatKey, ok bool, name string, statKey func(string) (modtree.StatKey, bool, error), h1 string) error {
 	if !ok || before.Fresh(now()) {
 		return nil

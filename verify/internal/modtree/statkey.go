@@ -45,25 +45,36 @@ type keyWriter struct {
 	newest time.Time
 }
 
+// meta is what a StatKey records of one file.
+type meta struct {
+	mode         fs.FileMode
+	size         int64
+	mtime, ctime int64 // nanoseconds since 1970
+	ino, dev     uint64
+}
+
 func (w *keyWriter) add(name string, fi fs.FileInfo) bool {
-	st, ok := statOf(fi)
-	if !ok {
-		return false
+	m, ok := metaOf(fi)
+	if ok {
+		w.addMeta(name, m)
 	}
+	return ok
+}
+
+func (w *keyWriter) addMeta(name string, m meta) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(name)))
 	w.buf = append(w.buf, name...)
-	w.buf = binary.AppendUvarint(w.buf, uint64(fi.Mode()))
-	w.buf = binary.AppendVarint(w.buf, fi.Size())
-	w.buf = binary.AppendVarint(w.buf, fi.ModTime().UnixNano())
-	w.buf = binary.AppendVarint(w.buf, st.ctime.UnixNano())
-	w.buf = binary.AppendUvarint(w.buf, st.ino)
-	w.buf = binary.AppendUvarint(w.buf, st.dev)
-	for _, t := range []time.Time{fi.ModTime(), st.ctime} {
-		if t.After(w.newest) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(m.mode))
+	w.buf = binary.AppendVarint(w.buf, m.size)
+	w.buf = binary.AppendVarint(w.buf, m.mtime)
+	w.buf = binary.AppendVarint(w.buf, m.ctime)
+	w.buf = binary.AppendUvarint(w.buf, m.ino)
+	w.buf = binary.AppendUvarint(w.buf, m.dev)
+	for _, t := range []int64{m.mtime, m.ctime} {
+		if t := time.Unix(0, t); t.After(w.newest) {
 			w.newest = t
 		}
 	}
-	return true
 }
 
 func (w *keyWriter) key(kind string) StatKey {
@@ -92,9 +103,10 @@ func FileStatKey(name string) (StatKey, bool, error) {
 }
 
 // DirStatKey returns the StatKey of the directory tree dir: its path, and
-// every entry below it (each one lstat'ed; links are not followed). A tree
-// holding anything but regular files and directories has no key (ok
-// false): DirSums then says what it holds.
+// every entry below it (each one lstat'ed; links are not followed), named
+// "/" and its slash path relative to dir, in the order DirSumsKey reads
+// them. A tree holding anything but regular files and directories has no
+// key (ok false): DirSums then says what it holds.
 func DirStatKey(dir string) (StatKey, bool, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {

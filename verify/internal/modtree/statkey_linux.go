@@ -1,8 +1,7 @@
 package modtree
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
-func ctimeOf(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctim.Unix()) }
+func mtimeCtime(st *syscall.Stat_t) (mtime, ctime int64) {
+	return st.Mtim.Nano(), st.Ctim.Nano()
+}

@@ -3,14 +3,15 @@
 package modtree
 
 import (
+	"crypto/sha256"
 	"io/fs"
-	"time"
 )
 
-type fileStat struct {
-	ctime    time.Time
-	ino, dev uint64
-}
+// metaOf has no change time or inode to give here: no StatKey.
+func metaOf(fs.FileInfo) (meta, bool) { return meta{}, false }
 
-// statOf has no change time to give here: no StatKey.
-func statOf(fs.FileInfo) (fileStat, bool) { return fileStat{}, false }
+// readRegular returns the SHA-256 of the file name, without a key.
+func readRegular(name string) (sum [sha256.Size]byte, m meta, keyed bool, err error) {
+	sum, err = FileSum(name)
+	return sum, m, false, err
+}

@@ -122,14 +122,31 @@ func (e *NotRegularError) Error() string {
 // followed). An entry that is not a regular file or a directory is a
 // *NotRegularError.
 func DirSums(dir, prefix string) (Sums, error) {
-	fi, err := os.Lstat(dir)
+	sums, _, _, err := DirSumsKey(dir, prefix)
+	return sums, err
+}
+
+// DirSumsKey is DirSums, and the StatKey of the tree that DirStatKey
+// would compute for it, taken as it is read (each file fstat'ed once
+// opened, see readRegular), so no second walk of the tree is needed; ok
+// is false where the platform gives no keys. A file written while it is
+// read has another key afterwards, so the key, once remembered, matches
+// only the bytes hashed (or is too fresh to remember: StatKey.Fresh,
+// which the caller asks after the read).
+func DirSumsKey(dir, prefix string) (sums Sums, key StatKey, ok bool, err error) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, err
+		return nil, StatKey{}, false, err
+	}
+	fi, err := os.Lstat(abs)
+	if err != nil {
+		return nil, StatKey{}, false, err
 	}
 	if !fi.IsDir() {
-		return nil, &NotRegularError{Dir: dir, Names: []string{". (" + ModeName(fi.Mode()) + ")"}}
+		return nil, StatKey{}, false, &NotRegularError{Dir: dir, Names: []string{". (" + ModeName(fi.Mode()) + ")"}}
 	}
-	var sums Sums
+	var w keyWriter
+	ok = w.add(abs, fi)
 	var odd []string
 	var walk func(osDir, rel string) error
 	walk = func(osDir, rel string) error {
@@ -142,6 +159,13 @@ func DirSums(dir, prefix string) (Sums, error) {
 			r := path.Join(rel, e.Name())
 			switch {
 			case e.IsDir():
+				if ok {
+					info, err := e.Info()
+					if err != nil {
+						return err
+					}
+					ok = w.add("/"+r, info)
+				}
 				if err := walk(p, r); err != nil {
 					return err
 				}
@@ -150,21 +174,27 @@ func DirSums(dir, prefix string) (Sums, error) {
 				odd = append(odd, r+" ("+ModeName(e.Type())+")")
 				continue
 			}
-			sum, err := FileSum(p)
+			sum, m, keyed, err := readRegular(p)
 			if err != nil {
 				return err
+			}
+			if ok = ok && keyed; ok {
+				w.addMeta("/"+r, m)
 			}
 			sums = append(sums, Sum{Name: prefix + "/" + r, Sum: sum})
 		}
 		return nil
 	}
-	if err := walk(dir, ""); err != nil {
-		return nil, err
+	if err := walk(abs, ""); err != nil {
+		return nil, StatKey{}, false, err
 	}
 	if len(odd) > 0 {
-		return nil, &NotRegularError{Dir: dir, Names: odd}
+		return nil, StatKey{}, false, &NotRegularError{Dir: dir, Names: odd}
 	}
-	return sums, nil
+	if !ok {
+		return sums, StatKey{}, false, nil
+	}
+	return sums, w.key("dir"), true, nil
 }
 
 // ModeName names the type of a file that is neither regular nor a
