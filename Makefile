@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 BENCHCOUNT  ?= 6
 
-.PHONY: all build test test-unit test-cli test-race-scripts test-scripts lint fuzz bench bench-hash bench-sumdb bench-snapshot bench-precommit bench-audit audit release-check clean
+.PHONY: all build test test-unit test-cli test-race-scripts test-scripts lint fuzz bench bench-hash bench-sumdb bench-snapshot bench-precommit bench-audit bench-scale audit release-check clean
 
 all: lint test
 
@@ -116,6 +116,9 @@ bench-precommit:
 
 bench-audit:
 	scripts/bench-audit.sh
+
+bench-scale:
+	scripts/bench-scale.sh
 
 # modseal audits itself with every rule on.
 audit:

@@ -53,6 +53,12 @@
 #	BENCH_ROUNDS    measured rounds (default 5).
 #	BENCH_SRC       the source tree to build modseal from (default: this one).
 #	BENCH_ONLINE    0 leaves out the online runs d and e (default 1).
+#	BENCH_DROP      1 adds, to each round, three runs with the kernel's page
+#	                cache dropped first (sync; echo 3 > /proc/sys/vm/drop_caches:
+#	                root only): cat of every file the audit reads (each go.sum
+#	                module's zip and .mod, and every file of its extracted
+#	                directory: the disk's floor), go mod verify, and the cold
+#	                offline audit. Reported beside each other; not a target.
 #
 # Exit status: 0 every target passed, 1 a target failed, 2 the benchmark could
 # not run or was invalid. Files: BENCH_DIR/work (recreated on each run): the
@@ -72,6 +78,7 @@ BENCH_PROJECTS=${BENCH_PROJECTS:-github.com/containerd/containerd/v2@v2.4.2 gith
 BENCH_ROUNDS=${BENCH_ROUNDS:-5}
 BENCH_SRC=${BENCH_SRC:-$REPO}
 BENCH_ONLINE=${BENCH_ONLINE:-1}
+BENCH_DROP=${BENCH_DROP:-0}
 [[ $BENCH_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer, got $BENCH_ROUNDS"
 mkdir -p "$BENCH_DIR"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
@@ -139,6 +146,25 @@ zipbytes() {
 	echo "$total"
 }
 
+# modfiles D: NUL-separated, every file of D/modcache the audit reads for
+# D/project/go.sum: each module's zip and .mod, and its extracted directory.
+modfiles() {
+	local d=$1 path ver ep ev
+	while read -r path ver; do
+		ep=$(sed 's/[A-Z]/!\L&/g' <<<"$path") ev=$(sed 's/[A-Z]/!\L&/g' <<<"$ver")
+		for f in "$d/modcache/cache/download/$ep/@v/$ev.zip" "$d/modcache/cache/download/$ep/@v/$ev.mod"; do
+			[[ -f $f ]] && printf '%s\0' "$f"
+		done
+		[[ -d $d/modcache/$ep@$ev ]] && find "$d/modcache/$ep@$ev" -type f -print0
+	done < <(awk 'NF == 3 { v = $2; sub(/\/go\.mod$/, "", v); print $1, v }' "$d/project/go.sum" | sort -u)
+	return 0
+}
+
+dropcaches() { sync && echo 3 >/proc/sys/vm/drop_caches; }
+if [[ $BENCH_DROP == 1 ]]; then
+	dropcaches 2>/dev/null || die "BENCH_DROP=1 needs root: /proc/sys/vm/drop_caches is not writable"
+fi
+
 # 3. Rounds.
 TSV=$WORK/runs.tsv
 printf 'project\tround\trun\twall_s\trss_kib\tcache_bytes\n' >"$TSV"
@@ -165,6 +191,7 @@ run() {
 
 labels=(cold-offline verify warm-offline)
 [[ $BENCH_ONLINE == 0 ]] || labels+=(cold-online warm-online)
+[[ $BENCH_DROP == 0 ]] || labels+=(disk-cat disk-verify disk-cold-offline)
 for r in $(seq 1 "$BENCH_ROUNDS"); do
 	echo "bench-audit: round $r of $BENCH_ROUNDS"
 	for p in $BENCH_PROJECTS; do
@@ -180,6 +207,16 @@ for r in $(seq 1 "$BENCH_ROUNDS"); do
 			if [[ $BENCH_ONLINE != 0 ]]; then
 				run "$p" "$r" cold-online "$on" "$MODSEAL" audit --cache-dir "$on" .
 				run "$p" "$r" warm-online "$on" "$MODSEAL" audit --cache-dir "$on" .
+			fi
+			if [[ $BENCH_DROP != 0 ]]; then
+				modfiles "$d" >"$WORK/files0"
+				dropcaches
+				run "$p" "$r" disk-cat "" sh -c 'xargs -0 cat <"$1" >/dev/null' sh "$WORK/files0"
+				dropcaches
+				run "$p" "$r" disk-verify "" go mod verify
+				rm -rf "$off"
+				dropcaches
+				run "$p" "$r" disk-cold-offline "$off" "$MODSEAL" audit --offline --cache-dir "$off" .
 			fi
 			exit $invalid
 		) || invalid=1
@@ -207,7 +244,7 @@ for p in $BENCH_PROJECTS; do
 	for l in "${labels[@]}"; do
 		w=$(col "$p" "$l" 4 | median)
 		ratio=-
-		[[ $l == verify ]] || ratio=$(ratios "$p" "$l" | median)
+		[[ $l == verify || $l == disk-* ]] || ratio=$(ratios "$p" "$l" | median)
 		rss=$(col "$p" "$l" 5 | sort -n | tail -1)
 		cache=$(col "$p" "$l" 6 | grep -v '^-$' | sort -n | tail -1 || true)
 		printf '  %-13s %8.2f %8s %10.1f %14s\n' "$l" "$w" "$ratio" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "${cache:--}"
@@ -222,7 +259,14 @@ for p in $BENCH_PROJECTS; do
 	check "$p cache after a cold audit / zip bytes" "$(awk -v c="$cold" -v z="$zb" 'BEGIN { printf "%.4f", c / z }')" 0.05
 	growth=$(awk -F'\t' -v p="$p" '$1 == p && $3 == "cold-offline" { c[$2] = $6 } $1 == p && $3 == "warm-offline" && $6 - c[$2] > g { g = $6 - c[$2] } END { print g + 0 }' "$TSV")
 	check "$p cache growth on the warm offline re-run (bytes)" "$growth" 0
-	rss=$(awk -F'\t' -v p="$p" '$1 == p && $3 != "verify" && $5 > m { m = $5 } END { print m / 1024 }' "$TSV")
+	if [[ $BENCH_DROP != 0 ]]; then
+		disk() { # P LABEL BASE: LABEL's wall / BASE's wall, per round
+			awk -F'\t' -v p="$1" -v l="$2" -v b="$3" '$1 == p && $3 == b { v[$2] = $4 } $1 == p && $3 == l { w[$2] = $4 }
+				END { for (r in w) if (v[r] > 0) print w[r] / v[r] }' "$TSV" | median
+		}
+		echo "  page cache dropped: go mod verify / cat $(disk "$p" disk-verify disk-cat), audit / cat $(disk "$p" disk-cold-offline disk-cat), audit / go mod verify $(disk "$p" disk-cold-offline disk-verify) (medians of per-round ratios)"
+	fi
+	rss=$(awk -F'\t' -v p="$p" '$1 == p && $3 != "verify" && $3 != "disk-verify" && $3 != "disk-cat" && $5 > m { m = $5 } END { print m / 1024 }' "$TSV")
 	check "$p peak RSS of modseal (MiB)" "$rss" 100
 done
 [[ $invalid == 0 ]] || die "invalid runs (see above): the figures do not measure the full audit"
