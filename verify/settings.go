@@ -94,40 +94,79 @@ func directFirst(v string) bool {
 	return strings.TrimSpace(first) == "direct"
 }
 
-// ownSuffixes end the names of a script's own variables about a real
-// setting (GOPROXY_URL, GOPROXY_TOKEN): not look-alikes.
-var ownSuffixes = []string{
-	"URL", "URLS", "HOST", "PORT", "ADDR", "SERVER", "USER", "USERNAME", "PASS", "PASSWORD",
-	"TOKEN", "AUTH", "KEY", "SECRET", "CREDENTIALS", "CREDS", "DIR", "FILE", "PATH",
+// verificationSettings are the settings a look-alike name can mean.
+var verificationSettings = []string{"GOSUMDB", "GONOSUMDB", "GOPROXY", "GONOPROXY", "GOPRIVATE", "GOINSECURE"}
+
+// formerNames were meant for a verification setting but the go command
+// never read them: names from the checksum database's design drafts and
+// from posts about it.
+var formerNames = map[string]string{
+	"GONOVERIFY": "GONOSUMDB", "GONOSUMCHECK": "GONOSUMDB", "GONOSUMVERIFY": "GONOSUMDB",
+	"GONOCHECKSUM": "GONOSUMDB", "GOSUMCHECK": "GOSUMDB", "GOCHECKSUM": "GOSUMDB",
+	"GOVERIFY": "GOSUMDB", "GONOSUMDBCHECK": "GONOSUMDB",
 }
 
-// lookAlike returns the go command's setting that a variable name the go
-// command does not know seems to mean, or "": a GO name with SUM, VERIFY,
-// INSECURE or PROXY in it.
+// offSuffixes end names that try to switch a setting off (GOSUMDB_OFF).
+var offSuffixes = []string{"OFF", "DISABLE", "DISABLED", "SKIP", "NONE", "FALSE", "IGNORE", "NO", "0"}
+
+// lookAlike returns the verification setting that a GO variable the go
+// command does not know was meant to be, or "". Names of other tools'
+// variables (GOTESTSUM_JSONFILE, GOPROXY_URL) must not fire, so it is
+// narrow: a known former name (GONOSUMCHECK, GONOVERIFY), a setting's name
+// with underscores put in (GO_NOSUMDB, GONO_PROXY), a setting's name with
+// a suffix that tries to switch it off (GOSUMDB_OFF, GOINSECURE_SKIP), or
+// a setting's name misspelled by one letter (GOSUMBD, GONOSUMDDB).
 func lookAlike(name string) string {
-	rest, ok := strings.CutPrefix(name, "GO")
-	if !ok || slices.Contains(settingOrder, name) || name == "GONOPROXY" {
+	if !strings.HasPrefix(name, "GO") || slices.Contains(verificationSettings, name) {
 		return ""
 	}
-	for _, real := range []string{"GOPROXY", "GONOPROXY", "GOSUMDB", "GONOSUMDB", "GOINSECURE"} {
-		if suffix, ok := strings.CutPrefix(name, real+"_"); ok && slices.Contains(ownSuffixes, suffix) {
-			return ""
+	if meant, ok := formerNames[name]; ok {
+		return meant
+	}
+	squeezed := strings.ReplaceAll(name, "_", "")
+	for _, real := range verificationSettings {
+		if squeezed == real {
+			return real
+		}
+		if suffix, ok := strings.CutPrefix(name, real+"_"); ok && slices.Contains(offSuffixes, suffix) {
+			return real
 		}
 	}
-	no := strings.HasPrefix(strings.TrimLeft(rest, "_"), "NO")
-	switch {
-	case strings.Contains(rest, "INSECURE"):
-		return "GOINSECURE"
-	case strings.Contains(rest, "PROXY") && no:
-		return "GONOPROXY"
-	case strings.Contains(rest, "PROXY"):
-		return "GOPROXY"
-	case (strings.Contains(rest, "SUM") || strings.Contains(rest, "VERIFY")) && no:
-		return "GONOSUMDB"
-	case strings.Contains(rest, "SUM") || strings.Contains(rest, "VERIFY"):
-		return "GOSUMDB"
+	for _, real := range verificationSettings {
+		if oneEdit(squeezed, real) {
+			return real
+		}
 	}
 	return ""
+}
+
+// oneEdit reports whether a and b differ by exactly one inserted, deleted
+// or replaced byte, or two adjacent bytes swapped.
+func oneEdit(a, b string) bool {
+	if a == b {
+		return false
+	}
+	if len(a) == len(b) {
+		var diff []int
+		for i := range len(a) {
+			if a[i] != b[i] {
+				diff = append(diff, i)
+			}
+		}
+		return len(diff) == 1 || len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a) != len(b)+1 {
+		return false
+	}
+	for i := range len(b) {
+		if a[i] != b[i] {
+			return a[i+1:] == b[i:]
+		}
+	}
+	return true
 }
 
 // coversPublic returns a public host whose every owner the comma-separated

@@ -45,6 +45,12 @@ func TestCheckSettings(t *testing.T) {
 		// about a setting, and names that only contain the words.
 		{Settings{"GONOPROXY": "*", "GOPATH": "/go", "GOWORK": "off", "GOVCS": "*:all", "GOTOOLCHAIN": "local", "GOAUTH": "off", "GOENV": "off"}, nil},
 		{Settings{"GOPROXY_URL": "https://corp.example", "GOPROXY_TOKEN": "x", "GOSUMDB_KEY": "k"}, nil},
+		// Other tools' variables that merely contain the words (gotestsum's,
+		// seen in containerd's workflows), and real settings' neighbours.
+		{Settings{"GOTESTSUM_JUNITFILE": "a.xml", "GOTESTSUM_JSONFILE": "a.json", "GOTESTSUM_FORMAT": "x", "GOPROXY_CACHE": "1", "GOINSECURE_HOSTS_FILE": "f", "GOPROXYURL": "u", "GOPATH": "/go", "GOFLAGS_EXTRA": "-v"}, nil},
+		{Settings{"GOSUMBD": "off"}, []string{"(the setting is GOSUMDB)"}},
+		{Settings{"GONOSUMDDB": "*"}, []string{"(the setting is GONOSUMDB)"}},
+		{Settings{"GOPRIAVTE": "*"}, []string{"(the setting is GOPRIVATE)"}},
 		{Settings{"CHECKSUM": "off", "NOVERIFY": "1", "HTTP_PROXY": "http://p", "MY_GOSUMDB": "off", "gosumdb": "off"}, nil},
 		{Settings{"GOSUMDB": "off", "GONOSUMDB": "*", "GOPRIVATE": "*", "GOINSECURE": "*", "GOFLAGS": "-insecure -mod=mod", "GOPROXY": "direct", "GONOSUMCHECK": "1"},
 			[]string{"GOSUMDB=off", "GONOSUMDB=*", "GOPRIVATE=*", "GOINSECURE=*", "-insecure", "-mod=mod", "GOPROXY=direct", "GONOSUMCHECK"}},
