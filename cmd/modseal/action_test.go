@@ -1070,14 +1070,11 @@ func buildLocalRelease(t *testing.T, root, version string) localRelease {
 		exe = ".exe"
 	}
 	bin := filepath.Join(t.TempDir(), "modseal"+exe)
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-X github.com/modseal/modseal/internal/cli.version="+version, "-o", bin, "./cmd/modseal")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(bin)
+	data, err := releaseBinary(root, version, exe)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -1104,6 +1101,31 @@ func buildLocalRelease(t *testing.T, root, version string) localRelease {
 		t.Fatal(err)
 	}
 	return localRelease{dir: dir, archive: archive, bin: bin}
+}
+
+// releaseBinaries are the binaries buildLocalRelease built, by root and
+// version: the tests that need a release share one go build.
+var releaseBinaries sync.Map // string -> func() ([]byte, error)
+
+// releaseBinary returns the bytes of modseal built from root as a release
+// of version is.
+func releaseBinary(root, version, exe string) ([]byte, error) {
+	f, _ := releaseBinaries.LoadOrStore(root+"\x00"+version, sync.OnceValues(func() ([]byte, error) {
+		dir, err := os.MkdirTemp("", "modseal-release-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		bin := filepath.Join(dir, "modseal"+exe)
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-X github.com/modseal/modseal/internal/cli.version="+version, "-o", bin, "./cmd/modseal")
+		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build: %v\n%s", err, out)
+		}
+		return os.ReadFile(bin)
+	}))
+	return f.(func() ([]byte, error))()
 }
 
 // releaseServer serves a release directory as GitHub serves release
