@@ -100,7 +100,7 @@ func (c *Checker) Check(ctx context.Context, targets []Target) (*Result, error) 
 				return nil, se
 			}
 			return nil, fmt.Errorf("checksum database: looking up %s (tag %s): %v\n"+
-				"The release check needs the checksum database; run with --offline to build the versions without looking them up.", m, t.Name, err)
+				"(the release check needs the checksum database; run with --offline to build the versions without looking them up)", m, t.Name, err)
 		}
 		res.Statuses = append(res.Statuses, st)
 	}

@@ -200,17 +200,6 @@ func short(commit string) string {
 	return commit
 }
 
-// headTags returns the names of the tags that name commit.
-func headTags(tags []Tag, commit string) map[string]bool {
-	m := make(map[string]bool)
-	for _, t := range tags {
-		if t.Commit == commit {
-			m[t.Name] = true
-		}
-	}
-	return m
-}
-
 // zeroSHA reports whether s is git's all-zeros object name (a deletion in
 // a pre-push line).
 func zeroSHA(s string) bool {

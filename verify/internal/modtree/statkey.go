@@ -40,7 +40,6 @@ func (k StatKey) Fresh(now time.Time) bool { return now.Sub(k.Newest) < racyWind
 
 // keyWriter builds a StatKey.
 type keyWriter struct {
-	h      [sha256.Size]byte
 	buf    []byte
 	newest time.Time
 }
