@@ -42,11 +42,29 @@ var update = flag.Bool("update", false, "rewrite the golden files (cmp targets) 
 var scriptBin = os.Getenv("MODSEAL_TEST_BIN")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"modseal": func() {
 			os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 		},
 	})
+}
+
+// cleanupM runs the tests, then removes what tests shared across the
+// process (the pre-commit store).
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if preCommitDir != "" {
+		filepath.WalkDir(preCommitDir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o755) // the go command's module cache is read-only
+			}
+			return nil
+		})
+		os.RemoveAll(preCommitDir)
+	}
+	return code
 }
 
 // testSumDBName is the name of the test checksum database the scripts use.

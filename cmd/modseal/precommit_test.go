@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestPreCommit runs the real pre-commit framework (pre-commit try-repo)
-// from a temporary git repository against this checkout's
-// .pre-commit-hooks.yaml: the golang hook is built by pre-commit itself
-// and fails with the finding on a tampered go.sum.
+// TestPreCommit runs the real pre-commit framework from a temporary git
+// repository against this checkout's .pre-commit-hooks.yaml, as pre-commit
+// try-repo does (precommit_repo_test.go): the golang hook is built by
+// pre-commit itself and fails with the finding on a tampered go.sum.
 // The audited module depends on golang.org/x/mod, which building modseal has
 // put in the module cache, so the offline audit has something to verify.
 // pre-commit builds modseal with the go command, from the module cache (or
@@ -24,19 +24,14 @@ func TestPreCommit(t *testing.T) {
 	if _, err := exec.LookPath("pre-commit"); err != nil {
 		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
 	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ver, sum := xmodSum(t)
 
 	gomodcache := goEnv(t, "GOMODCACHE")
 	repo := t.TempDir()
 	env := append(os.Environ(),
-		"PRE_COMMIT_HOME="+filepath.Join(t.TempDir(), "pre-commit"),
 		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
 		// The build cache is the real one, not one under XDG_CACHE_HOME:
-		// each try-repo builds modseal afresh in a new environment.
+		// pre-commit builds modseal for the hooks' environment.
 		"GOCACHE="+goEnv(t, "GOCACHE"),
 		"GOMODCACHE="+gomodcache,
 		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
@@ -62,8 +57,7 @@ func TestPreCommit(t *testing.T) {
 		}
 	}
 
-	// (A clean module passes: TestPreCommitMonorepo's first run. Each
-	// try-repo installs the hooks afresh, a go install of modseal.)
+	// (A clean module passes: TestPreCommitMonorepo's first run.)
 	// Tamper with the zip hash, keeping it well formed.
 	tampered := strings.Join(sum, "\n") + "\n"
 	i := strings.Index(tampered, " h1:") + len(" h1:")
@@ -75,7 +69,7 @@ func TestPreCommit(t *testing.T) {
 	if o, err := run("git", "add", "go.sum"); err != nil {
 		t.Fatalf("git add: %v\n%s", err, o)
 	}
-	out, err := run("pre-commit", "try-repo", root, "modseal-audit", "--all-files")
+	out, err := tryHook(t, repo, env, "modseal-audit", "--all-files")
 	if !strings.Contains(out, "modseal audit (offline)") {
 		t.Fatalf("pre-commit did not run the hook:\n%s", out)
 	}
@@ -101,17 +95,12 @@ func TestPreCommitMonorepo(t *testing.T) {
 	if _, err := exec.LookPath("pre-commit"); err != nil {
 		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
 	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ver, sum := xmodSum(t)
 	repo := t.TempDir()
 	env := append(os.Environ(),
-		"PRE_COMMIT_HOME="+filepath.Join(t.TempDir(), "pre-commit"),
 		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
 		// The build cache is the real one, not one under XDG_CACHE_HOME:
-		// each try-repo builds modseal afresh in a new environment.
+		// pre-commit builds modseal for the hooks' environment.
 		"GOCACHE="+goEnv(t, "GOCACHE"),
 		"GOMODCACHE="+goEnv(t, "GOMODCACHE"),
 		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
@@ -151,7 +140,7 @@ func TestPreCommitMonorepo(t *testing.T) {
 
 	summaries := func(out string) int { return strings.Count(out, " warnings, ") }
 	tryRepo := func(hook string, args ...string) (string, error) {
-		return run("pre-commit", append([]string{"try-repo", root, hook, "--verbose"}, args...)...)
+		return tryHook(t, repo, env, hook, append([]string{"--verbose"}, args...)...)
 	}
 
 	// No module at the root: the root hook audits the two below it.
