@@ -120,7 +120,7 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 				}
 				got, cached = cache.Get(key)
 				if cached {
-					if err := rememberStat(cache, statKey, statOK, c.ZipFile, modtree.FileStatKey, got); err != nil {
+					if err := rememberStat(cache, statKey, statOK, c.ZipFile, got); err != nil {
 						return res, err
 					}
 				}
@@ -136,7 +136,7 @@ func CheckModule(c ModuleCheck, cache Cache) (CheckResult, error) {
 				if err := cache.Put(key, got); err != nil {
 					return res, fmt.Errorf("verification cache: %v", err)
 				}
-				if err := rememberStat(cache, statKey, statOK, c.ZipFile, modtree.FileStatKey, got); err != nil {
+				if err := rememberStat(cache, statKey, statOK, c.ZipFile, got); err != nil {
 					return res, err
 				}
 			}
@@ -229,11 +229,11 @@ var now = time.Now
 // rememberStat records h1 under the metadata key before (the key taken
 // before the bytes were hashed) if the file name still has that key, and
 // nothing in it changed too recently to trust (modtree.StatKey).
-func rememberStat(cache Cache, before modtree.StatKey, ok bool, name string, statKey func(string) (modtree.StatKey, bool, error), h1 string) error {
+func rememberStat(cache Cache, before modtree.StatKey, ok bool, name, h1 string) error {
 	if !ok || before.Fresh(now()) {
 		return nil
 	}
-	after, ok, err := statKey(name)
+	after, ok, err := modtree.FileStatKey(name)
 	if err != nil || !ok || after.Sum != before.Sum {
 		return nil // changed meanwhile: not remembered
 	}

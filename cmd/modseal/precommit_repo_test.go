@@ -114,3 +114,34 @@ func tryHook(t *testing.T, dir string, env []string, hook string, args ...string
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// needPreCommit skips the test in -short mode or without pre-commit.
+func needPreCommit(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
+	}
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
+	}
+}
+
+// preCommitRunner returns the environment of a pre-commit test's commands
+// and a function that runs one in the git repository repo.
+func preCommitRunner(t *testing.T, repo string) ([]string, func(name string, args ...string) (string, error)) {
+	env := append(os.Environ(),
+		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
+		// The build cache is the real one, not one under XDG_CACHE_HOME:
+		// pre-commit builds modseal for the hooks' environment.
+		"GOCACHE="+goEnv(t, "GOCACHE"),
+		"GOMODCACHE="+goEnv(t, "GOMODCACHE"),
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
+	)
+	return env, func(name string, args ...string) (string, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = repo, env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,31 +17,11 @@ import (
 // the module proxy for anything missing).
 func TestPreCommit(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
-	}
-	if _, err := exec.LookPath("pre-commit"); err != nil {
-		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
-	}
+	needPreCommit(t)
 	ver, sum := xmodSum(t)
 
-	gomodcache := goEnv(t, "GOMODCACHE")
 	repo := t.TempDir()
-	env := append(os.Environ(),
-		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
-		// The build cache is the real one, not one under XDG_CACHE_HOME:
-		// pre-commit builds modseal for the hooks' environment.
-		"GOCACHE="+goEnv(t, "GOCACHE"),
-		"GOMODCACHE="+gomodcache,
-		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
-	)
-	run := func(name string, args ...string) (string, error) {
-		cmd := exec.Command(name, args...)
-		cmd.Dir, cmd.Env = repo, env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	env, run := preCommitRunner(t, repo)
 	write := func(name, data string) {
 		if err := os.WriteFile(filepath.Join(repo, name), []byte(data), 0o666); err != nil {
 			t.Fatal(err)
@@ -89,29 +68,10 @@ func TestPreCommit(t *testing.T) {
 // every module, leaving testdata/ out.
 func TestPreCommitMonorepo(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs pre-commit, which builds modseal (skipped in -short mode)")
-	}
-	if _, err := exec.LookPath("pre-commit"); err != nil {
-		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
-	}
+	needPreCommit(t)
 	ver, sum := xmodSum(t)
 	repo := t.TempDir()
-	env := append(os.Environ(),
-		"XDG_CACHE_HOME="+filepath.Join(t.TempDir(), "cache"),
-		// The build cache is the real one, not one under XDG_CACHE_HOME:
-		// pre-commit builds modseal for the hooks' environment.
-		"GOCACHE="+goEnv(t, "GOCACHE"),
-		"GOMODCACHE="+goEnv(t, "GOMODCACHE"),
-		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=t@example.com",
-	)
-	run := func(name string, args ...string) (string, error) {
-		cmd := exec.Command(name, args...)
-		cmd.Dir, cmd.Env = repo, env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	env, run := preCommitRunner(t, repo)
 	write := func(name, data string) {
 		t.Helper()
 		file := filepath.Join(repo, filepath.FromSlash(name))

@@ -33,19 +33,30 @@ const CheckpointFile = ".modseal/" + CheckpointName
 // tree head is a few hundred bytes.
 const maxCheckpoint = 64 << 10
 
-// ReadCheckpoint returns the checkpoint file, nil if there is none.
-func ReadCheckpoint(file string) ([]byte, error) {
+// offlineCheckpoint is what --offline leaves out when a checkpoint is
+// committed.
+var offlineCheckpoint = verify.Skipped{Check: "sumdb-checkpoint", Reason: "--offline: the checksum database's tree was not proved consistent with the committed checkpoint"}
+
+// ReadCheckpoint returns the checkpoint in file, by what names it in
+// messages ("the committed checkpoint NAME"), as Witnesses takes it; nil if
+// there is none.
+func ReadCheckpoint(file, name string) (map[string][]byte, error) {
 	data, err := verify.ReadFileLimited(file, maxCheckpoint)
 	var tl *verify.FileTooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
 	case errors.As(err, &tl):
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a checksum database checkpoint; recreate it with modseal snapshot", filepath.ToSlash(file), maxCheckpoint>>10)
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a checksum database checkpoint; recreate it with modseal snapshot", name, maxCheckpoint>>10)
 	case err != nil:
 		return nil, err
 	}
-	return data, nil
+	return map[string][]byte{"the committed checkpoint " + name: data}, nil
+}
+
+// CommittedCheckpoint is ReadCheckpoint of dir's CheckpointFile.
+func CommittedCheckpoint(dir string) (map[string][]byte, error) {
+	return ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(CheckpointFile)), CheckpointFile)
 }
 
 // Witnesses returns the checkpoints (by what names them) that are signed
@@ -133,7 +144,7 @@ func ProveCheckpoints(ctx context.Context, opts Options, checkpoints map[string]
 		return nil, nil
 	}
 	if opts.Offline {
-		return []verify.Skipped{{Check: "sumdb-checkpoint", Reason: "--offline: the checksum database's tree was not proved consistent with the committed checkpoint"}}, nil
+		return []verify.Skipped{offlineCheckpoint}, nil
 	}
 	g := &graph.Command{Dir: opts.Dir, Environ: opts.Environ, CacheDir: opts.CacheDir, GoBin: opts.GoBin}
 	env, err := g.Env(ctx)

@@ -120,15 +120,14 @@ func prepare(ctx context.Context, opts Options) (*run, *verify.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	checkpoints := maps.Clone(opts.Checkpoints)
-	if cp, err := ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(CheckpointFile))); err != nil {
+	checkpoints, err := CommittedCheckpoint(dir)
+	if err != nil {
 		return nil, nil, err
-	} else if cp != nil {
-		if checkpoints == nil {
-			checkpoints = make(map[string][]byte)
-		}
-		checkpoints["the committed checkpoint "+CheckpointFile] = cp
 	}
+	if checkpoints == nil {
+		checkpoints = make(map[string][]byte)
+	}
+	maps.Copy(checkpoints, opts.Checkpoints)
 	var paths []string
 	for _, m := range ld.mods {
 		if m.mf != nil && m.mf.Module != nil {

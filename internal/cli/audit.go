@@ -36,15 +36,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, e en
 	if err != nil {
 		return err
 	}
-	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
-	h, err := report.NewHandlerWith(c.format, report.Options{
-		Color:       color,
-		FailOn:      failRank,
-		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
-		OutputFile:  e.get("GITHUB_OUTPUT"),
-	})
+	h, err := c.handler(stdout, e, failRank)
 	if err != nil {
-		return usageErr("--format: %v", err)
+		return err
 	}
 	cacheDir, err := resolveCacheDir(c.cacheDir, e)
 	if err != nil {

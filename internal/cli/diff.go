@@ -159,12 +159,8 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer, e env
 			file = filepath.Join(dir, filepath.FromSlash(defaultSnapshot))
 		}
 		cpFile := filepath.Join(filepath.Dir(file), audit.CheckpointName)
-		cp, err := audit.ReadCheckpoint(cpFile)
-		if err != nil {
+		if checkpoints, err = audit.ReadCheckpoint(cpFile, filepath.ToSlash(cpFile)); err != nil {
 			return err
-		}
-		if cp != nil {
-			checkpoints = map[string][]byte{"the committed checkpoint " + filepath.ToSlash(cpFile): cp}
 		}
 	}
 	if c.key != "" {

@@ -79,7 +79,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer, e 
 	}
 	// The committed checkpoint, if any, witnesses the database's history
 	// here too, as in audit.
-	checkpoint, err := audit.ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(audit.CheckpointFile)))
+	checkpoint, err := audit.CommittedCheckpoint(dir)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer, e 
 		Offline:  *offline,
 		SumDB: func(db *verify.SumDB) explain.SumDBClient {
 			c := audit.NewSumDBClient(db, genv, cacheDir, nil)
-			c.Witnesses, _ = audit.Witnesses(db, map[string][]byte{"the committed checkpoint " + audit.CheckpointFile: checkpoint})
+			c.Witnesses, _ = audit.Witnesses(db, checkpoint)
 			return c
 		},
 	})

@@ -16,6 +16,23 @@ import (
 	"github.com/modseal/modseal/verify"
 )
 
+// handler returns the report handler of --format: colour only for text on
+// a terminal (not with --output, --no-color, NO_COLOR or TERM=dumb), the
+// job summary and step outputs where GitHub Actions names them.
+func (c *commonFlags) handler(stdout io.Writer, e env, failRank int) (report.Handler, error) {
+	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
+	h, err := report.NewHandlerWith(c.format, report.Options{
+		Color:       color,
+		FailOn:      failRank,
+		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
+		OutputFile:  e.get("GITHUB_OUTPUT"),
+	})
+	if err != nil {
+		return nil, usageErr("--format: %v", err)
+	}
+	return h, nil
+}
+
 // write writes the views of one run's report rep: the --format view (h) to
 // --output or standard output, then the JSON report to --json and the SARIF
 // log to --sarif.

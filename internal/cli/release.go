@@ -145,15 +145,9 @@ func runReleaseCheck(ctx context.Context, args []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	color := c.format == "text" && c.output == "" && !c.noColor && e.get("NO_COLOR") == "" && e.get("TERM") != "dumb" && isTerminal(stdout)
-	h, err := report.NewHandlerWith(c.format, report.Options{
-		Color:       color,
-		FailOn:      failRank,
-		SummaryFile: e.get("GITHUB_STEP_SUMMARY"),
-		OutputFile:  e.get("GITHUB_OUTPUT"),
-	})
+	h, err := c.handler(stdout, e, failRank)
 	if err != nil {
-		return usageErr("--format: %v", err)
+		return err
 	}
 	cacheDir, err := resolveCacheDir(c.cacheDir, e)
 	if err != nil {
@@ -228,11 +222,11 @@ func runReleaseCheck(ctx context.Context, args []string, stdin io.Reader, stdout
 		sc := audit.NewSumDBClient(db, genv, cacheDir, nil)
 		// The committed checkpoint, if any, witnesses the database's
 		// history here too, as in audit.
-		cp, err := audit.ReadCheckpoint(filepath.Join(dir, filepath.FromSlash(audit.CheckpointFile)))
+		cp, err := audit.CommittedCheckpoint(dir)
 		if err != nil {
 			return err
 		}
-		sc.Witnesses, _ = audit.Witnesses(db, map[string][]byte{"the committed checkpoint " + audit.CheckpointFile: cp})
+		sc.Witnesses, _ = audit.Witnesses(db, cp)
 		chk.DB, client = sc, sc
 		fetcher := &modproxy.Fetcher{Proxy: genv.GOPROXY, NoProxy: genv.GONOPROXY, Dir: filepath.Join(cacheDir, "download")}
 		chk.Origin = func(ctx context.Context, m module.Version) string {
